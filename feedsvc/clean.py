@@ -1,0 +1,253 @@
+"""Article HTML to what a reader should see: repaired, de-junked, absolute, sanitized.
+
+``clean_html`` never raises: a cleaner that fails on one odd article would lose it.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from urllib.parse import urlsplit
+
+import nh3
+from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+
+from feedsvc.dates import parse_date
+from feedsvc.junk import DROP_TAGS, FOOTER_TEXTS, JUNK_SELECTOR, is_junk_token
+from feedsvc.names import clean_name
+from feedsvc.urls import absolute_url, strip_tracking
+
+log = logging.getLogger(__name__)
+
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "bdi", "bdo", "blockquote", "br", "caption", "cite", "code", "col",
+    "colgroup", "dd", "del", "details", "dfn", "div", "dl", "dt", "em", "figcaption", "figure",
+    "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p",
+    "picture", "pre", "q", "rp", "rt", "ruby", "s", "samp", "small", "source", "span", "strong",
+    "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "time", "tr", "u",
+    "ul", "var", "video", "audio", "wbr",
+}
+ALLOWED_ATTRIBUTES = {
+    "*": {"lang", "dir", "title"},
+    "a": {"href"},
+    "img": {"src", "srcset", "alt", "width", "height"},
+    "video": {"src", "poster", "controls", "width", "height"},
+    "audio": {"src", "controls"},
+    "source": {"src", "srcset", "type", "media"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan", "scope"},
+    "time": {"datetime"},
+    "ol": {"start"},
+}
+URL_SCHEMES = {"http", "https", "mailto"}
+URL_ATTRIBUTES = ("href", "src", "poster")
+LAZY_ATTRIBUTES = ("data-src", "data-original", "data-lazy-src", "data-actualsrc", "data-url")
+TEXT_BLOCKS = {"p", "div", "section", "span", "figure", "li", "ul", "ol", "blockquote", "center",
+               "font", "article", "header", "footer", "aside", "main", "small", "strong", "em",
+               "b", "i", "u", "table", "tbody", "tr", "td", "h1", "h2", "h3", "h4", "h5", "h6"}
+MEDIA = ("img", "video", "audio", "iframe", "picture", "source", "hr", "br")
+_TAG_NAMES = "|".join(sorted(
+    (ALLOWED_TAGS | set(DROP_TAGS) | {"iframe", "section", "article", "aside", "header",
+                                      "footer", "font", "center", "main"}),
+    key=len, reverse=True,
+))
+ESCAPED_TAG = re.compile(rf"<\s*/?\s*(?:{_TAG_NAMES})(?:\s[^<>]*)?/?>", re.IGNORECASE)
+VERBATIM = {"pre", "code", "textarea", "script", "style"}
+_YOUTUBE_EMBED = re.compile(r"^/embed/([\w-]{6,})")
+
+
+def clean_html(markup: str, base_url: str | None = None, title: str | None = None) -> str:
+    """Repair escaped markup, drop junk, fix media and links, then sanitize by allow-list.
+
+    ``title``, when given, lets a leading repeat of the title (heading or link line) go.
+    """
+    try:
+        soup = BeautifulSoup(f"<body>{markup}</body>", "lxml")
+        body = soup.body or soup
+        repair_escaped_markup(body)
+        remove_junk(body)
+        embeds_to_links(body, base_url)
+        fix_media(body)
+        wrap_figures(body)
+        fix_links(body, base_url)
+        if title:
+            drop_title_repeat(body, title)
+        drop_leading_dateline(body)
+        drop_empty(body)
+        return sanitize_html(body.decode_contents())
+    except Exception:  # the last line of defence: keep the text, lose the markup
+        log.exception("cleaning failed for %s; keeping plain text", base_url or "an article")
+        return sanitize_html(html.escape(BeautifulSoup(markup, "lxml").get_text(" ")))
+
+
+def sanitize_html(markup: str) -> str:
+    """The allow-list: no script, style, frame, form, event handler or javascript: URL."""
+    return nh3.clean(
+        markup,
+        tags=ALLOWED_TAGS,
+        clean_content_tags={"script", "style", "template", "textarea", "title", "noscript"},
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer",
+        strip_comments=True,
+    ).strip()
+
+
+def repair_escaped_markup(body: Tag, rounds: int = 3) -> None:
+    """Text nodes that hold markup (``&lt;p&gt;`` in the source) become real elements.
+
+    Repeated so that markup escaped twice (``&amp;lt;p&amp;gt;``) is repaired as well; text in
+    ``pre``/``code`` is left alone, since there escaped markup is the content.
+    """
+    for _ in range(rounds):
+        changed = False
+        for node in list(body.find_all(string=True)):
+            if isinstance(node, Comment) or node.find_parent(VERBATIM) is not None:
+                continue
+            text = str(node)
+            if "<" not in text and "&lt;" in text:
+                text = html.unescape(text)
+            if not ESCAPED_TAG.search(text):
+                continue
+            fragment = BeautifulSoup(f"<body>{text}</body>", "lxml").body
+            if fragment is None:
+                continue
+            node.replace_with(*list(fragment.contents))
+            changed = True
+        if not changed:
+            return
+
+
+def _is_junk(tag: Tag) -> bool:
+    classes = tag.get("class") or []
+    tokens = list(classes) if isinstance(classes, list) else str(classes).split()
+    element_id = tag.get("id")
+    if isinstance(element_id, str):
+        tokens.append(element_id)
+    return any(is_junk_token(token) for token in tokens)
+
+
+def remove_junk(body: Tag) -> None:
+    for comment in body.find_all(string=lambda s: isinstance(s, Comment)):
+        comment.extract()
+    for tag in body.find_all(DROP_TAGS):
+        tag.decompose()
+    for tag in body.select(JUNK_SELECTOR):
+        tag.decompose()
+    for tag in body.find_all(_is_junk):
+        tag.decompose()
+    for text in body.find_all(string=lambda s: s.strip().startswith(FOOTER_TEXTS)):
+        block = text.find_parent(["div", "p", "section", "small", "footer"])
+        if block is None or block is body:
+            continue
+        previous = block.find_previous_sibling()
+        if isinstance(previous, Tag) and previous.name == "hr":
+            previous.decompose()
+        block.decompose()
+
+
+def embeds_to_links(body: Tag, base_url: str | None) -> None:
+    """Frames cannot be republished safely; a link to what they showed keeps the content."""
+    for frame in body.find_all("iframe"):
+        src = frame.get("src") or frame.get("data-src")
+        if not isinstance(src, str) or not src.strip():
+            frame.decompose()
+            continue
+        url = absolute_url(src if not src.startswith("//") else "https:" + src, base_url)
+        parts = urlsplit(url)
+        if parts.hostname and "youtube" in parts.hostname and (m := _YOUTUBE_EMBED.match(parts.path)):
+            url = f"https://www.youtube.com/watch?v={m.group(1)}"
+        label = frame.get("title") if isinstance(frame.get("title"), str) else None
+        link = BeautifulSoup("", "lxml").new_tag("a", href=url)
+        link.string = label if label and label.lower() not in {"youtube iframe", "iframe"} else url
+        paragraph = BeautifulSoup("", "lxml").new_tag("p")
+        paragraph.append(link)
+        frame.replace_with(paragraph)
+
+
+def fix_media(body: Tag) -> None:
+    """Lazy-loaded images and videos get a real ``src``."""
+    for tag in body.find_all(["img", "video", "source", "audio"]):
+        for lazy in LAZY_ATTRIBUTES:
+            value = tag.get(lazy)
+            if isinstance(value, str) and value.strip() and not value.startswith("data:"):
+                src = tag.get("src")
+                if not isinstance(src, str) or not src.strip() or src.startswith("data:"):
+                    tag["src"] = value.strip()
+                break
+        lazy_srcset = tag.get("data-srcset")
+        if isinstance(lazy_srcset, str) and not tag.get("srcset"):
+            tag["srcset"] = lazy_srcset
+        if tag.name == "img" and not tag.get("src"):
+            tag.decompose()
+
+
+def wrap_figures(body: Tag) -> None:
+    """Captions stay with their images: a stray ``figcaption`` or WordPress caption becomes
+    a ``figure``."""
+    for caption in body.find_all("figcaption"):
+        if caption.find_parent("figure") is not None:
+            continue
+        previous = caption.find_previous_sibling()
+        figure = caption.wrap(BeautifulSoup("", "lxml").new_tag("figure"))
+        if isinstance(previous, Tag) and (previous.name == "img" or previous.find("img")):
+            figure.insert(0, previous.extract())
+    for box in body.select(".wp-caption"):
+        text = box.select_one(".wp-caption-text")
+        box.name = "figure"
+        if text is not None:
+            text.name = "figcaption"
+
+
+def fix_links(body: Tag, base_url: str | None) -> None:
+    for tag in body.find_all(True):
+        for attribute in URL_ATTRIBUTES:
+            value = tag.get(attribute)
+            if isinstance(value, str) and value.strip():
+                tag[attribute] = strip_tracking(absolute_url(value, base_url))
+        srcset = tag.get("srcset")
+        if isinstance(srcset, str):
+            tag["srcset"] = ", ".join(
+                " ".join([absolute_url(part.split()[0], base_url), *part.split()[1:]])
+                for part in srcset.split(",") if part.split()
+            )
+
+
+def drop_title_repeat(body: Tag, title: str) -> None:
+    """A leading heading (or ``[title](url)`` paragraph) that only repeats the title."""
+    wanted = _comparable(title)
+    for element in body.find_all(["h1", "h2", "p", "header"], limit=3):
+        if _comparable(element.get_text()) == wanted:
+            element.decompose()
+            return
+
+
+def drop_leading_dateline(body: Tag) -> None:
+    """Mirrors put the feed's date (and a byline) in a first block: the entry has them already."""
+    first_text = next((s for s in body.find_all(string=True) if s.strip()), None)
+    block = first_text.find_parent(["div", "p"]) if first_text is not None else None
+    if block is None or block.find(["img", "video", "audio", "picture", "div", "p"]) is not None:
+        return
+    lines = [line.strip() for line in block.get_text("\n").split("\n") if line.strip()]
+    if lines and len(" ".join(lines)) <= 80 and parse_date(lines[-1]) is not None:
+        block.decompose()
+
+
+def _comparable(text: str) -> str:
+    return re.sub(r"[\s\-—–_|]+", "", clean_name(text)).rstrip(".…").casefold()
+
+
+def drop_empty(body: Tag) -> None:
+    """Wrappers left empty by junk removal (and ``<p>&nbsp;</p>`` spacers) go, innermost first."""
+    for tag in reversed(body.find_all(TEXT_BLOCKS)):
+        if tag.get_text(strip=True) or tag.find(MEDIA) is not None:
+            continue
+        tag.decompose()
+    for tag in body.find_all("br"):
+        # Runs of <br> collapse to one; leading ones go.
+        sibling = tag.next_sibling
+        while isinstance(sibling, NavigableString) and not sibling.strip():
+            sibling = sibling.next_sibling
+        if isinstance(sibling, Tag) and sibling.name == "br":
+            tag.decompose()

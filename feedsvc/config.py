@@ -1,0 +1,148 @@
+"""Load and validate ``config.yaml`` once; every path in it resolves against its folder."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from feedsvc.errors import ConfigError
+from feedsvc.models import Config, PublicConfig, SourceConfig
+from feedsvc.urls import is_http_url
+
+DEFAULT_CONFIG = "config.yaml"
+CONFIG_ENV = "FEEDSVC_CONFIG"
+TOP_KEYS = {"database", "inbox", "public", "sources"}
+PUBLIC_KEYS = {"dir", "base_url", "entries_per_feed", "title"}
+SOURCE_KEYS = {"name", "url", "slug", "tags", "every", "lang"}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+
+
+def parse_duration(value: object) -> int | None:
+    """``15m`` -> 900 seconds; a bare number is seconds. None if it is not a duration."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return int(value) if value > 0 else None
+    match = _DURATION.match(str(value))
+    if not match:
+        return None
+    seconds = int(float(match.group(1)) * _UNITS[match.group(2)])
+    return seconds or None
+
+
+def config_path(explicit: str | None) -> Path:
+    return Path(explicit or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
+
+
+class _Checker:
+    """Builds one-line error messages that name the file and the key."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fail(self, key: str, problem: str) -> ConfigError:
+        where = f"{self.path}: {key}: " if key else f"{self.path}: "
+        return ConfigError(where + problem)
+
+    def mapping(self, value: object, key: str, allowed: set[str]) -> dict[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise self.fail(key, f"expected a mapping, got {_shown(value)}")
+        for name in value:
+            if name not in allowed:
+                known = ", ".join(sorted(allowed))
+                raise self.fail(f"{key}.{name}" if key else str(name),
+                                f"unknown key (known keys: {known})")
+        return value
+
+    def text(self, value: object, key: str) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(key, f"expected a non-empty string, got {_shown(value)}")
+        return value.strip()
+
+    def integer(self, value: object, key: str, minimum: int = 1) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise self.fail(key, f"expected an integer >= {minimum}, got {_shown(value)}")
+        return value
+
+    def url(self, value: object, key: str) -> str:
+        text = self.text(value, key)
+        if not is_http_url(text):
+            raise self.fail(key, f"expected an http(s) URL, got {_shown(value)}")
+        return text
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def load_config(path: str | Path) -> Config:
+    """Read, validate and resolve a configuration file. Raises ``ConfigError``."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such configuration file (use --config FILE)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the configuration: {exc}") from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}: not valid YAML{where}") from exc
+    check = _Checker(path)
+    top = check.mapping(raw, "", TOP_KEYS)
+    folder = path.resolve().parent
+
+    def resolve(value: object, key: str, default: str) -> str:
+        text = check.text(value, key) if value is not None else default
+        return str((folder / Path(text).expanduser()).resolve())
+
+    public = check.mapping(top.get("public"), "public", PUBLIC_KEYS)
+    base_url = check.url(public.get("base_url", "http://127.0.0.1:8080/"), "public.base_url")
+    return Config(
+        path=str(path),
+        database=resolve(top.get("database"), "database", "archive/archive.db"),
+        inbox=resolve(top.get("inbox"), "inbox", "archive/inbox"),
+        public=PublicConfig(
+            dir=resolve(public.get("dir"), "public.dir", "archive/public"),
+            base_url=base_url if base_url.endswith("/") else base_url + "/",
+            entries_per_feed=check.integer(public.get("entries_per_feed", 50),
+                                           "public.entries_per_feed"),
+            title=check.text(public.get("title", "feedsvc"), "public.title"),
+        ),
+        sources=_sources(check, top.get("sources")),
+    )
+
+
+def _sources(check: _Checker, value: object) -> tuple[SourceConfig, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise check.fail("sources", f"expected a list, got {_shown(value)}")
+    sources = []
+    for index, item in enumerate(value):
+        key = f"sources[{index}]"
+        entry = check.mapping(item, key, SOURCE_KEYS)
+        every = entry.get("every", "1h")
+        seconds = parse_duration(every)
+        if seconds is None:
+            raise check.fail(f"{key}.every", f"expected a duration like 15m, got {_shown(every)}")
+        tags = entry.get("tags") or []
+        if not isinstance(tags, list) or not all(isinstance(t, str | int) for t in tags):
+            raise check.fail(f"{key}.tags", f"expected a list of names, got {_shown(tags)}")
+        sources.append(SourceConfig(
+            name=check.text(entry.get("name"), f"{key}.name"),
+            url=check.url(entry.get("url"), f"{key}.url"),
+            slug=check.text(entry["slug"], f"{key}.slug") if "slug" in entry else None,
+            tags=tuple(str(t) for t in tags),
+            every_seconds=seconds,
+            lang=check.text(entry["lang"], f"{key}.lang") if "lang" in entry else None,
+        ))
+    return tuple(sources)

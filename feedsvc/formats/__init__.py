@@ -1,0 +1,1 @@
+"""Readers for the article file formats: text in, ``Article`` out."""

@@ -1,0 +1,84 @@
+"""Plain data passed between the stages. No I/O here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(slots=True)
+class Article:
+    """One article on its way from a reader (file or feed) to the archive.
+
+    Readers fill the raw fields; ``pipeline.prepare_article`` cleans ``content_html`` and
+    fills the derived ones (``canonical_url``, ``uid``, ``content_text``, ``lang``...).
+    """
+
+    title: str
+    content_html: str
+    source: str
+    url: str | None = None
+    author: str | None = None
+    tags: list[str] = field(default_factory=list)
+    published: datetime | None = None
+    summary: str | None = None
+    guid: str | None = None
+    lang: str | None = None
+    origin: str | None = None  # the file path or feed URL it was read from
+    # derived
+    canonical_url: str | None = None
+    uid: str = ""  # dedup key: canonical_url, or a content hash for articles without URL
+    content_text: str = ""
+    content_hash: str = ""
+
+
+@dataclass(slots=True, frozen=True)
+class SourceConfig:
+    """A feed source as configured in ``config.yaml`` (fetched by ``feedsvc fetch``)."""
+
+    name: str
+    url: str
+    slug: str | None = None
+    tags: tuple[str, ...] = ()
+    every_seconds: int = 3600
+    lang: str | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class PublicConfig:
+    dir: str
+    base_url: str
+    entries_per_feed: int = 50
+    title: str = "feedsvc"
+
+
+@dataclass(slots=True, frozen=True)
+class Config:
+    path: str  # the config file itself, for messages
+    database: str
+    inbox: str
+    public: PublicConfig
+    sources: tuple[SourceConfig, ...] = ()
+
+
+@dataclass(slots=True)
+class SaveResult:
+    """What ``store.save_article`` did with one article."""
+
+    status: str  # "new" | "updated" | "unchanged"
+    article_id: int
+
+
+@dataclass(slots=True)
+class IngestReport:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (input name, reason)
+
+    @property
+    def failed(self) -> int:
+        return len(self.failures)
+
+    def count(self, status: str) -> None:
+        setattr(self, status, getattr(self, status) + 1)

@@ -1,0 +1,86 @@
+"""Plain text from cleaned HTML (for search and summaries), and the language it is in."""
+
+from __future__ import annotations
+
+import re
+
+import lxml.html
+
+BLOCK_TAGS = {
+    "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
+    "figure", "figcaption", "table", "tr", "pre", "hr", "section", "article", "dd", "dt",
+}
+SUMMARY_CHARS = 280
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_KANA = re.compile(r"[\u3040-\u30ff]")
+_HANGUL = re.compile(r"[\uac00-\ud7af]")
+_LATIN = re.compile(r"[A-Za-z]")
+# Common in Traditional text only (simplified forms differ): enough to tell zh-Hant.
+_TRADITIONAL = re.compile(r"[們這個來時說國會對為學與關發經過點還開還當]")
+_SIMPLIFIED = re.compile(r"[们这个来时说国会对为学与关发经过点还开当]")
+_ENGLISH = re.compile(r"\b(the|and|of|to|in|is|that|for|with|was|on|said)\b", re.IGNORECASE)
+
+
+def html_to_text(markup: str, media_text: bool = True) -> str:
+    """Text of the HTML with a blank line between blocks and single spaces inside them.
+
+    ``media_text=False`` leaves out image alt text and figure captions (for summaries).
+    """
+    if not markup.strip():
+        return ""
+    root = lxml.html.fragment_fromstring(markup, create_parent="div")
+    pieces: list[str] = []
+
+    def walk(element: lxml.html.HtmlElement) -> None:
+        if not media_text and element.tag in {"figure", "figcaption"}:
+            return
+        block = element.tag in BLOCK_TAGS
+        if block:
+            pieces.append("\n")
+        if media_text and element.tag == "img" and element.get("alt", "").lower() not in {
+            "", "img", "image", "photo", "picture"}:
+            pieces.append(f" {element.get('alt')} ")
+        if element.text:
+            pieces.append(element.text)
+        for child in element:
+            if isinstance(child.tag, str):
+                walk(child)
+            if child.tail:
+                pieces.append(child.tail)
+        if block:
+            pieces.append("\n")
+
+    walk(root)
+    lines = (" ".join(line.split()) for line in "".join(pieces).split("\n"))
+    return "\n\n".join(line for line in lines if line)
+
+
+def summarize(text: str, limit: int = SUMMARY_CHARS) -> str:
+    """The opening of the text, cut at a sentence or word end near ``limit``."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    cut = flat[:limit]
+    for mark in ("。", "！", "？", ". ", "! ", "? "):
+        end = cut.rfind(mark)
+        if end > limit // 2:
+            return cut[: end + 1].strip()
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:，、") + "…"
+
+
+def detect_lang(text: str) -> str | None:
+    """A BCP 47 tag from the script in use: zh-Hans, zh-Hant, ja, ko, en; None if unsure."""
+    sample = text[:5000]
+    cjk, latin = len(_CJK.findall(sample)), len(_LATIN.findall(sample))
+    if len(_KANA.findall(sample)) > 20:
+        return "ja"
+    if len(_HANGUL.findall(sample)) > max(20, cjk):
+        return "ko"
+    if cjk >= 10 and cjk * 3 >= latin:
+        traditional = len(_TRADITIONAL.findall(sample))
+        simplified = len(_SIMPLIFIED.findall(sample))
+        return "zh-Hant" if traditional > simplified else "zh-Hans"
+    if latin >= 50 and len(_ENGLISH.findall(sample)) * 40 >= len(sample.split()):
+        return "en"
+    return None
