@@ -95,7 +95,9 @@ def load_config(path: str | Path) -> Config:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"{path}: not valid YAML{where}") from exc
+        problem = getattr(exc, "problem", None)
+        raise ConfigError(f"{path}: not valid YAML{where}" + (f": {problem}" if problem else "")) \
+            from exc
     check = _Checker(path)
     top = check.mapping(raw, "", TOP_KEYS)
     folder = path.resolve().parent

@@ -23,3 +23,7 @@ class StoreError(FeedsvcError):
 
 class PublishError(FeedsvcError):
     """The public site could not be written."""
+
+
+class QueryError(FeedsvcError):
+    """A search query is malformed."""

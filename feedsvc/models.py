@@ -82,3 +82,37 @@ class IngestReport:
 
     def count(self, status: str) -> None:
         setattr(self, status, getattr(self, status) + 1)
+
+
+@dataclass(slots=True, frozen=True)
+class FeedInfo:
+    """One published feed: everything, one source, or one tag."""
+
+    kind: str  # "all" | "source" | "tag"
+    name: str
+    slug: str
+    count: int
+    updated: str | None  # newest entry's ``updated``, RFC 3339
+
+    @property
+    def path(self) -> str:
+        """Where the feed lives under ``public/`` (file-system form, may be non-ASCII)."""
+        return "all.xml" if self.kind == "all" else f"{self.kind}s/{self.slug}.xml"
+
+
+@dataclass(slots=True, frozen=True)
+class StoredArticle:
+    """An archived article as the store hands it to publishing, search and export."""
+
+    id: int
+    uid: str
+    url: str | None
+    title: str
+    author: str | None
+    source: str
+    tags: tuple[str, ...]
+    published: str
+    updated: str
+    summary: str | None
+    content_html: str
+    lang: str | None

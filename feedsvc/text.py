@@ -84,3 +84,12 @@ def detect_lang(text: str) -> str | None:
     if latin >= 50 and len(_ENGLISH.findall(sample)) * 40 >= len(sample.split()):
         return "en"
     return None
+
+
+# Characters XML 1.0 forbids (C0 controls but tab/newline/return, surrogates, U+FFFE/U+FFFF):
+# one of them in a published feed breaks it for every reader.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    return _XML_ILLEGAL.sub("", text)

@@ -6,7 +6,6 @@ import json
 import re
 from collections.abc import Iterator
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from bs4 import BeautifulSoup, Comment, Tag
 
@@ -121,7 +120,7 @@ def read_page(text: str, origin: str) -> Article:
     return Article(
         title=title,
         content_html=body.decode_contents() if isinstance(body, Tag) else str(body),
-        source=clean_name(site) if site else (urlsplit(url).hostname or "") if url else "",
+        source=clean_name(site) if site else "",  # the pipeline falls back to the host
         url=url,
         author=clean_name(author) if author else None,
         tags=list(dict.fromkeys(t for t in tags if t)),

@@ -1,0 +1,188 @@
+"""The command line: load the config, call the pipeline, print. Errors end here, once."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import unicodedata
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from feedsvc import __version__, query, store
+from feedsvc.config import config_path, load_config
+from feedsvc.errors import FeedsvcError
+from feedsvc.models import Config
+from feedsvc.pipeline import ingest_paths, publish_site
+
+PROGRESS_MIN = 50  # files; fewer finish before a bar would help
+
+
+class FeedsvcGroup(click.Group):
+    """Turns every ``FeedsvcError`` into one line on stderr and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except FeedsvcError as exc:
+            click.echo(f"feedsvc: error: {exc}", err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=FeedsvcGroup)
+@click.option("--config", "config_file", metavar="FILE", envvar="FEEDSVC_CONFIG",
+              help="Configuration file [default: ./config.yaml, or $FEEDSVC_CONFIG].")
+@click.option("-v", "--verbose", count=True, help="More log output (repeatable).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+@click.version_option(__version__, prog_name="feedsvc")
+@click.pass_context
+def main(ctx: click.Context, config_file: str | None, verbose: int, quiet: bool) -> None:
+    """feedsvc: keep every article, clean it, republish it as feeds."""
+    level = logging.ERROR if quiet else logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    ctx.obj = {"config_file": config_file, "quiet": quiet}
+
+
+def _config(ctx: click.Context) -> Config:
+    return load_config(config_path(ctx.obj["config_file"]))
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--publish", "then_publish", is_flag=True, help="Publish the site afterwards.")
+@click.pass_context
+def ingest(ctx: click.Context, paths: tuple[Path, ...], then_publish: bool) -> None:
+    """Archive article files: PATHS (files or folders), or the configured inbox."""
+    config = _config(ctx)
+
+    def progress(files: list[Path]) -> Iterable[Path]:
+        if len(files) < PROGRESS_MIN or ctx.obj["quiet"]:
+            return files
+        return click.progressbar(files, label="ingesting", file=sys.stderr)  # type: ignore[return-value]
+
+    report = ingest_paths(config, paths or None, progress=_with_bar(progress))
+    for name, reason in report.failures:
+        click.echo(f"failed: {name}: {reason}", err=True)
+    click.echo(f"ingested: {report.new} new, {report.updated} updated, "
+               f"{report.unchanged} unchanged, {report.failed} failed")
+    if then_publish:
+        _print_publish(config)
+    if report.failed:
+        ctx.exit(1)
+
+
+def _with_bar(progress: Any) -> Any:
+    """click's bar is a context manager; the pipeline wants a plain iterable."""
+    def iterate(files: Iterable[Path]) -> Iterable[Path]:
+        wrapped = progress(list(files))
+        if hasattr(wrapped, "__enter__"):
+            with wrapped as bar:
+                yield from bar
+        else:
+            yield from wrapped
+    return iterate
+
+
+def _print_publish(config: Config) -> None:
+    report = publish_site(config)
+    click.echo(f"published: {len(report.written)} files written, {report.unchanged} feeds "
+               f"unchanged, in {config.public.dir}")
+
+
+@main.command()
+@click.pass_context
+def publish(ctx: click.Context) -> None:
+    """(Re)generate the feeds, feeds.opml and index.html."""
+    _print_publish(_config(ctx))
+
+
+@main.command()
+@click.argument("words", nargs=-1, required=True)
+@click.option("--source", help="Only articles of this source (name or slug).")
+@click.option("--tag", help="Only articles with this tag (name or slug).")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.pass_context
+def search(ctx: click.Context, words: tuple[str, ...], source: str | None, tag: str | None,
+           limit: int, as_json: bool) -> None:
+    """Find archived articles by words in their title or text ("quoted phrase" allowed)."""
+    db = store.open_archive(_config(ctx).database)
+    try:
+        hits = query.search_articles(db, " ".join(words), source=source, tag=tag, limit=limit)
+    finally:
+        db.close()
+    if as_json:
+        click.echo(json.dumps([
+            {"url": h.article.url, "title": h.article.title, "source": h.article.source,
+             "published": h.article.published, "updated": h.article.updated,
+             "tags": list(h.article.tags), "author": h.article.author,
+             "lang": h.article.lang, "snippet": h.snippet}
+            for h in hits
+        ], ensure_ascii=False, indent=2))
+        return
+    if not hits:
+        click.echo("no matches", err=True)
+        return
+    rows = [(h.article.published[:10], _cut(h.article.source, 16), _cut(h.article.title, 48))
+            for h in hits]
+    for hit, line in zip(hits, _table(rows), strict=True):
+        click.echo(line)
+        click.echo(f"    {hit.snippet}")
+        if hit.article.url:
+            click.echo(f"    {hit.article.url}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def stats(ctx: click.Context, as_json: bool) -> None:
+    """What is in the archive."""
+    config = _config(ctx)
+    db = store.open_archive(config.database)
+    try:
+        figures = query.archive_stats(db)
+    finally:
+        db.close()
+    figures["database"] = config.database
+    figures["database_bytes"] = Path(config.database).stat().st_size
+    if as_json:
+        click.echo(json.dumps(figures, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"archive:   {figures['database']} ({figures['database_bytes']:,} bytes)")
+    click.echo(f"articles:  {figures['articles']} ({figures['revisions']} earlier revisions kept)")
+    click.echo(f"sources:   {figures['sources']}    tags: {figures['tags']}")
+    click.echo(f"published: {figures['oldest'] or '-'} .. {figures['newest'] or '-'}")
+    click.echo(f"last seen: {figures['last_ingest'] or '-'}")
+    langs = ", ".join(f"{r['lang']} {r['articles']}" for r in figures["by_lang"])
+    click.echo(f"languages: {langs or '-'}")
+    if figures["by_source"]:
+        click.echo("by source:")
+        rows = [(str(r["articles"]), r["source"], (r["newest"] or "")[:10])
+                for r in figures["by_source"]]
+        for line in _table(rows):
+            click.echo("  " + line)
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _cut(text: str, width: int) -> str:
+    out = ""
+    for ch in text:
+        if _width(out + ch) > width - 1:
+            return out + "…"
+        out += ch
+    return out
+
+
+def _table(rows: list[tuple[str, ...]]) -> list[str]:
+    """Columns padded by display width, so Chinese text lines up too."""
+    widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  ".join(cell + " " * (w - _width(cell)) for cell, w in zip(row, widths, strict=True))
+            .rstrip() for row in rows]
+
+

@@ -1,0 +1,63 @@
+"""Write the public site: a feed per source, per tag and for everything, OPML and index.
+
+Every write is atomic (a temporary file renamed over the old one), and a file whose bytes
+would not change is not rewritten, so caches and readers see a stable file.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from urllib.parse import quote
+
+from feedsvc.atom import render_feed
+from feedsvc.errors import PublishError
+from feedsvc.models import FeedInfo, StoredArticle
+from feedsvc.site import render_index, render_opml
+
+
+def feed_url(base_url: str, feed: FeedInfo) -> str:
+    """Where ``feed`` is served: ASCII only, the non-ASCII slug percent-encoded."""
+    return base_url + quote(feed.path)
+
+
+def write_file(path: Path, data: bytes) -> bool:
+    """Atomically replace ``path`` with ``data``; False (and no write) when identical."""
+    try:
+        if path.exists() and path.stat().st_size == len(data) and path.read_bytes() == data:
+            return False
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(temporary, 0o644)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise PublishError(f"{path}: cannot write: {exc.strerror or exc}") from exc
+    return True
+
+
+def publish_feed(public_dir: str, base_url: str, site_title: str, feed: FeedInfo,
+                 articles: list[StoredArticle]) -> bool:
+    """Write one feed; True when the file changed."""
+    data = render_feed(feed, articles, feed_url(base_url, feed), base_url, site_title)
+    return write_file(Path(public_dir) / feed.path, data)
+
+
+def publish_directory(public_dir: str, base_url: str, site_title: str, feeds: list[FeedInfo],
+                      latest: list[StoredArticle]) -> list[str]:
+    """Write ``feeds.opml`` and ``index.html``; returns the names of the files that changed."""
+    listed = [(feed, feed_url(base_url, feed)) for feed in feeds]
+    changed = []
+    for name, data in (("feeds.opml", render_opml(listed, site_title, base_url)),
+                       ("index.html", render_index(listed, latest, site_title))):
+        if write_file(Path(public_dir) / name, data):
+            changed.append(name)
+    return changed

@@ -1,0 +1,82 @@
+"""The two documents about the feeds: ``feeds.opml`` for readers, ``index.html`` for people."""
+
+from __future__ import annotations
+
+from html import escape
+from xml.etree import ElementTree as ET
+
+from feedsvc.atom import feed_title
+from feedsvc.models import FeedInfo, StoredArticle
+from feedsvc.urls import ascii_url
+
+SECTIONS = (("all", "Everything"), ("source", "Sources"), ("tag", "Tags"))
+
+
+def render_opml(feeds: list[tuple[FeedInfo, str]], site_title: str, home_url: str) -> bytes:
+    """OPML 2.0: one outline per section, one ``type="rss"`` outline per feed."""
+    opml = ET.Element("opml", version="2.0")
+    head = ET.SubElement(opml, "head")
+    ET.SubElement(head, "title").text = f"{site_title} feeds"
+    ET.SubElement(head, "docs").text = "http://opml.org/spec2.opml"
+    body = ET.SubElement(opml, "body")
+    for kind, label in SECTIONS:
+        members = [(f, url) for f, url in feeds if f.kind == kind]
+        if not members:
+            continue
+        group = ET.SubElement(body, "outline", text=label, title=label)
+        for feed, url in members:
+            title = feed_title(feed, site_title)
+            ET.SubElement(group, "outline", type="rss", version="ATOM1", text=title,
+                          title=title, xmlUrl=url, htmlUrl=home_url)
+    ET.indent(opml)
+    return ET.tostring(opml, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+def render_index(feeds: list[tuple[FeedInfo, str]], latest: list[StoredArticle],
+                 site_title: str) -> bytes:
+    """A plain page listing every feed, with autodiscovery links for browsers and readers."""
+    title = escape(site_title)
+    discovery = "\n".join(
+        f'<link rel="alternate" type="application/atom+xml" '
+        f'title="{escape(feed_title(f, site_title))}" href="{escape(url)}">'
+        for f, url in feeds
+    )
+    sections = []
+    for kind, label in SECTIONS:
+        items = "\n".join(
+            f'<li><a href="{escape(url)}">{escape(f.name)}</a> '
+            f'<small>{f.count} articles, updated {escape(f.updated or "never")}</small></li>'
+            for f, url in feeds if f.kind == kind
+        )
+        if items:
+            sections.append(f"<h2>{label}</h2>\n<ul>\n{items}\n</ul>")
+    newest = "\n".join(
+        f'<li><a href="{escape(ascii_url(a.url))}">{escape(a.title)}</a> '
+        f"<small>{escape(a.source)}, {escape(a.published[:10])}</small></li>"
+        if a.url else f"<li>{escape(a.title)} <small>{escape(a.source)}</small></li>"
+        for a in latest
+    )
+    page = f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<link rel="alternate" type="text/x-opml" title="All feeds (OPML)" href="feeds.opml">
+{discovery}
+<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem}}
+small{{color:#666}}</style>
+</head>
+<body>
+<h1>{title}</h1>
+<p>Subscribe to any feed below in your feed reader, or import
+<a href="feeds.opml">feeds.opml</a> to subscribe to all of them.</p>
+{chr(10).join(sections)}
+<h2>Latest articles</h2>
+<ul>
+{newest}
+</ul>
+</body>
+</html>
+"""
+    return page.encode("utf-8")

@@ -1,0 +1,220 @@
+"""The SQLite archive: schema, migrations and writes. The only module that imports sqlite-utils.
+
+Tables (documented in the README): ``sources``, ``articles``, ``tags``, ``article_tags``,
+``article_revisions``. Every earlier version of an article is kept in ``article_revisions``.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from feedsvc.dates import format_date
+from feedsvc.errors import StoreError
+from feedsvc.models import Article, SaveResult
+from feedsvc.names import name_hash, slugify
+
+SCHEMA_VERSION = 1
+
+
+def open_archive(path: str | Path) -> Database:
+    """Open (creating and migrating if needed) the archive at ``path``."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = Database(path)
+        db.execute("PRAGMA busy_timeout = 10000")
+        db.execute("PRAGMA foreign_keys = ON")
+        db.enable_wal()  # readers (server, search, sqlite3 shell) never block the writer
+        migrate(db)
+    except (sqlite3.Error, OSError) as exc:
+        raise StoreError(f"{path}: cannot open the archive: {exc}") from exc
+    return db
+
+
+def _v1(db: Database) -> None:
+    db["sources"].create({
+        "id": int, "slug": str, "name": str, "kind": str, "url": str, "site_url": str,
+        "lang": str, "created": str,
+    }, pk="id", not_null={"slug", "name", "kind", "created"}, defaults={"kind": "inbox"})
+    db["sources"].create_index(["slug"], unique=True)
+    db["sources"].create_index(["name"], unique=True)
+    db["tags"].create({"id": int, "name": str, "slug": str}, pk="id", not_null={"name", "slug"})
+    db["tags"].create_index(["slug"], unique=True)
+    db["tags"].create_index(["name"], unique=True)
+    article_columns = {
+        "id": int, "uid": str, "url": str, "canonical_url": str, "guid": str, "title": str,
+        "author": str, "source_id": int, "source": str, "tags": str, "summary": str,
+        "content_html": str, "content_text": str, "lang": str, "published": str,
+        "updated": str, "first_seen": str, "last_seen": str, "content_hash": str,
+        "origin": str, "revision": int,
+    }
+    db["articles"].create(
+        article_columns, pk="id",
+        not_null={"uid", "title", "source_id", "source", "published", "updated", "first_seen",
+                  "last_seen", "content_hash", "revision"},
+        defaults={"tags": "[]", "revision": 1, "content_html": "", "content_text": ""},
+        foreign_keys=[("source_id", "sources", "id")],
+    )
+    db["articles"].create_index(["uid"], unique=True)
+    db["articles"].create_index(["canonical_url"])
+    db["articles"].create_index(["published"])
+    db["articles"].create_index(["source_id", "published"])
+    db["article_tags"].create(
+        {"article_id": int, "tag_id": int}, pk=("article_id", "tag_id"),
+        foreign_keys=[("article_id", "articles", "id"), ("tag_id", "tags", "id")],
+    )
+    db["article_tags"].create_index(["tag_id", "article_id"])
+    revision_columns = {k: v for k, v in article_columns.items()
+                        if k not in {"first_seen", "last_seen", "source_id", "uid", "guid"}}
+    db["article_revisions"].create(
+        {**revision_columns, "article_id": int, "replaced": str}, pk="id",
+        not_null={"article_id", "revision", "replaced"},
+        foreign_keys=[("article_id", "articles", "id")],
+    )
+    db["article_revisions"].create_index(["article_id", "revision"], unique=True)
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [_v1]
+
+
+def migrate(db: Database) -> None:
+    """Apply the migrations this archive has not seen yet, each in its own transaction."""
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version > len(MIGRATIONS):
+        raise StoreError(f"{db.conn.execute('PRAGMA database_list').fetchone()[2]}: "
+                         f"schema version {version} is newer than this feedsvc "
+                         f"({len(MIGRATIONS)}); upgrade feedsvc")
+    for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
+        with db.conn:
+            step(db)
+            db.execute(f"PRAGMA user_version = {number}")
+
+
+@contextmanager
+def transaction(db: Database) -> Iterator[None]:
+    """One transaction; sqlite errors leave as ``StoreError``."""
+    try:
+        with db.conn:
+            yield
+    except sqlite3.Error as exc:
+        raise StoreError(f"archive write failed: {exc}") from exc
+
+
+@contextmanager
+def savepoint(db: Database, name: str = "article") -> Iterator[None]:
+    """All or nothing for one article inside a larger transaction."""
+    db.execute(f"SAVEPOINT {name}")
+    try:
+        yield
+    except BaseException:
+        db.execute(f"ROLLBACK TO {name}")
+        db.execute(f"RELEASE {name}")
+        raise
+    db.execute(f"RELEASE {name}")
+
+
+def _unique_slug(db: Database, table: str, name: str, wanted: str | None = None) -> str:
+    slug = wanted or slugify(name)
+    taken = db.execute(f"SELECT 1 FROM {table} WHERE slug = ?", [slug]).fetchone()
+    return f"{slug}-{name_hash(name)}" if taken else slug
+
+
+def ensure_source(db: Database, name: str, now: datetime, kind: str = "inbox",
+                  url: str | None = None, slug: str | None = None) -> int:
+    row = db.execute("SELECT id FROM sources WHERE name = ?", [name]).fetchone()
+    if row:
+        return int(row[0])
+    cursor = db.execute(
+        "INSERT INTO sources (slug, name, kind, url, created) VALUES (?, ?, ?, ?, ?)",
+        [_unique_slug(db, "sources", name, slug), name, kind, url, format_date(now)],
+    )
+    return int(cursor.lastrowid or 0)
+
+
+def ensure_tags(db: Database, names: list[str]) -> list[int]:
+    ids = []
+    for name in names:
+        row = db.execute("SELECT id FROM tags WHERE name = ?", [name]).fetchone()
+        if row is None:
+            cursor = db.execute("INSERT INTO tags (name, slug) VALUES (?, ?)",
+                                [name, _unique_slug(db, "tags", name)])
+            ids.append(int(cursor.lastrowid or 0))
+        else:
+            ids.append(int(row[0]))
+    return ids
+
+
+_VERSIONED = ("url", "canonical_url", "title", "author", "source", "tags", "summary",
+              "content_html", "content_text", "lang", "published", "updated", "content_hash",
+              "origin", "revision")
+
+
+def save_article(db: Database, article: Article, now: datetime) -> SaveResult:
+    """Insert, update (keeping the earlier version) or just mark the article as seen again.
+
+    The caller holds the transaction; ``article`` must be prepared (uid, hash, text).
+    """
+    stamp = format_date(now)
+    existing = db.execute(
+        "SELECT id, content_hash, revision, published FROM articles WHERE uid = ?", [article.uid]
+    ).fetchone()
+    if existing and (existing[1] == article.content_hash or _is_old_version(db, existing[0],
+                                                                            article.content_hash)):
+        # Seen before: the current version, or an earlier one arriving again (a stale copy
+        # is not an edit, so re-ingesting the same files never flips the article back).
+        db.execute("UPDATE articles SET last_seen = ? WHERE id = ?", [stamp, existing[0]])
+        return SaveResult("unchanged", int(existing[0]))
+    source_id = ensure_source(db, article.source, now)
+    published = article.published or now
+    values = {
+        "url": article.url, "canonical_url": article.canonical_url, "guid": article.guid,
+        "title": article.title, "author": article.author, "source_id": source_id,
+        "source": article.source, "tags": json.dumps(article.tags, ensure_ascii=False),
+        "summary": article.summary, "content_html": article.content_html,
+        "content_text": article.content_text, "lang": article.lang,
+        "published": format_date(published), "updated": format_date(min(published, now)),
+        "last_seen": stamp, "content_hash": article.content_hash, "origin": article.origin,
+    }
+    if existing is None:
+        cursor = db.execute(
+            f"INSERT INTO articles (uid, first_seen, {', '.join(values)}) "
+            f"VALUES (?, ?, {', '.join('?' for _ in values)})",
+            [article.uid, stamp, *values.values()],
+        )
+        article_id, status = int(cursor.lastrowid or 0), "new"
+    else:
+        article_id, status = int(existing[0]), "updated"
+        _keep_revision(db, article_id, stamp)
+        values["published"] = existing[3]  # an entry keeps its original publication time
+        values["updated"] = stamp  # and is updated when its content changes
+        values["revision"] = int(existing[2]) + 1
+        db.execute(f"UPDATE articles SET {', '.join(f'{k} = ?' for k in values)} WHERE id = ?",
+                   [*values.values(), article_id])
+    db.execute("DELETE FROM article_tags WHERE article_id = ?", [article_id])
+    for tag_id in ensure_tags(db, article.tags):
+        db.execute("INSERT OR IGNORE INTO article_tags (article_id, tag_id) VALUES (?, ?)",
+                   [article_id, tag_id])
+    return SaveResult(status, article_id)
+
+
+def _is_old_version(db: Database, article_id: int, content_hash: str) -> bool:
+    return db.execute(
+        "SELECT 1 FROM article_revisions WHERE article_id = ? AND content_hash = ?",
+        [article_id, content_hash],
+    ).fetchone() is not None
+
+
+def _keep_revision(db: Database, article_id: int, replaced: str) -> None:
+    columns = ", ".join(_VERSIONED)
+    db.execute(
+        f"INSERT INTO article_revisions (article_id, replaced, {columns}) "
+        f"SELECT id, ?, {columns} FROM articles WHERE id = ?",
+        [replaced, article_id],
+    )

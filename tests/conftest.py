@@ -1,0 +1,68 @@
+"""Shared fixtures: real files in tmp_path, a real config, the CLI as a user runs it."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from feedsvc.cli import main
+from feedsvc.config import load_config
+from feedsvc.models import Config
+
+DATA = Path(__file__).parent / "data"
+SEEDS = DATA / "seeds"
+SAMPLES = DATA / "samples"
+SEED_POST = SEEDS / "000_6390ca9886dbf2be.txt"
+SEED_WIRE = SEEDS / "003_ba20f4baf1de7ff2.txt"
+SAMPLE_FILES = sorted(p for p in SAMPLES.iterdir() if p.name[:2].isdigit())
+
+CONFIG_TEXT = """\
+database: archive/archive.db
+inbox: archive/inbox
+public:
+  dir: archive/public
+  base_url: http://127.0.0.1:8080/
+  entries_per_feed: {entries}
+sources: []
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A project folder: config.yaml and an empty inbox."""
+    (tmp_path / "archive" / "inbox").mkdir(parents=True)
+    (tmp_path / "config.yaml").write_text(CONFIG_TEXT.format(entries=50), encoding="utf-8")
+    return tmp_path
+
+
+@pytest.fixture
+def config(project: Path) -> Config:
+    return load_config(project / "config.yaml")
+
+
+@pytest.fixture
+def inbox(project: Path) -> Path:
+    return project / "archive" / "inbox"
+
+
+def copy_into(folder: Path, *files: Path) -> list[Path]:
+    copies = []
+    for file in files:
+        shutil.copy(file, folder / file.name)
+        copies.append(folder / file.name)
+    return copies
+
+
+@pytest.fixture
+def cli(project: Path) -> Callable[..., Result]:
+    """Run ``feedsvc --config <project>/config.yaml ARGS``."""
+    runner = CliRunner()
+
+    def run(*args: str) -> Result:
+        return runner.invoke(main, ["--config", str(project / "config.yaml"), *args])
+
+    return run

@@ -1,0 +1,70 @@
+from pathlib import Path
+
+import pytest
+
+from feedsvc.config import load_config, parse_duration
+from feedsvc.errors import ConfigError
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "sub" / "config.yaml"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_relative_paths_resolve_against_the_config_folder(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "database: data/a.db\npublic:\n  dir: out\n"))
+    assert config.database == str(tmp_path / "sub" / "data" / "a.db")
+    assert config.public.dir == str(tmp_path / "sub" / "out")
+    assert config.inbox == str(tmp_path / "sub" / "archive" / "inbox")
+    assert config.public.entries_per_feed == 50
+
+
+def test_base_url_gets_a_trailing_slash(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "public:\n  base_url: https://feeds.example.org/x\n"))
+    assert config.public.base_url == "https://feeds.example.org/x/"
+
+
+def test_sources_are_read(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, """
+sources:
+  - name: 联合早报 · 中国
+    url: https://www.zaobao.com/rss/realtime/china
+    tags: [china]
+    every: 15m
+"""))
+    (source,) = config.sources
+    assert (source.name, source.tags, source.every_seconds) == ("联合早报 · 中国", ("china",), 900)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("databse: x.db\n", "databse: unknown key"),
+    ("public:\n  entries_per_feed: many\n", "public.entries_per_feed: expected an integer"),
+    ("public:\n  entries_per_feed: 0\n", "public.entries_per_feed: expected an integer >= 1"),
+    ("public:\n  base_url: ftp://x\n", "public.base_url: expected an http(s) URL"),
+    ("public: [1, 2]\n", "public: expected a mapping"),
+    ("sources:\n  - name: x\n    url: https://x.org/\n    every: soon\n",
+     "sources[0].every: expected a duration like 15m, got 'soon'"),
+    ("sources:\n  - url: https://x.org/\n", "sources[0].name: expected a non-empty string"),
+    ("database: [unclosed\n", "not valid YAML at line"),
+], ids=["unknown-key", "wrong-type", "too-small", "bad-url", "not-mapping", "bad-duration",
+        "missing-name", "bad-yaml"])
+def test_bad_config_is_one_line_naming_file_and_key(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value).startswith(f"{path}: ")
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_missing_config_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no such configuration file"):
+        load_config(tmp_path / "nope.yaml")
+
+
+@pytest.mark.parametrize(("value", "seconds"), [("15m", 900), ("2h", 7200), ("30s", 30),
+                                                 (45, 45), ("1d", 86400), ("soon", None)])
+def test_parse_duration(value: object, seconds: int | None) -> None:
+    assert parse_duration(value) == seconds
