@@ -11,7 +11,11 @@ from feedsvc.models import FeedInfo, StoredArticle
 from feedsvc.text import xml_safe
 from feedsvc.urls import ascii_url
 
-FEED_TITLES = {"all": "{site}: all articles", "source": "{name} · {site}", "tag": "#{name} · {site}"}
+FEED_TITLES = {
+    "all": "{site}: all articles",
+    "source": "{name} · {site}",
+    "tag": "#{name} · {site}",
+}
 
 
 def entry_id(uid: str) -> str:

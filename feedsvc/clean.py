@@ -14,8 +14,9 @@ import nh3
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
 from feedsvc.dates import parse_date
-from feedsvc.junk import DROP_TAGS, FOOTER_TEXTS, JUNK_SELECTOR, is_junk_token
+from feedsvc.junk import DROP_TAGS, FOOTER_TEXTS, JUNK_SELECTOR, UNWRAP_TAGS, is_junk_token
 from feedsvc.names import clean_name
+from feedsvc.text import xml_safe
 from feedsvc.urls import absolute_url, strip_tracking
 
 log = logging.getLogger(__name__)
@@ -48,8 +49,8 @@ TEXT_BLOCKS = {"p", "div", "section", "span", "figure", "li", "ul", "ol", "block
                "b", "i", "u", "table", "tbody", "tr", "td", "h1", "h2", "h3", "h4", "h5", "h6"}
 MEDIA = ("img", "video", "audio", "iframe", "picture", "source", "hr", "br")
 _TAG_NAMES = "|".join(sorted(
-    (ALLOWED_TAGS | set(DROP_TAGS) | {"iframe", "section", "article", "aside", "header",
-                                      "footer", "font", "center", "main"}),
+    ALLOWED_TAGS | set(DROP_TAGS) | set(UNWRAP_TAGS)
+    | {"iframe", "section", "article", "aside", "header", "footer", "font", "center", "main"},
     key=len, reverse=True,
 ))
 ESCAPED_TAG = re.compile(rf"<\s*/?\s*(?:{_TAG_NAMES})(?:\s[^<>]*)?/?>", re.IGNORECASE)
@@ -62,6 +63,7 @@ def clean_html(markup: str, base_url: str | None = None, title: str | None = Non
 
     ``title``, when given, lets a leading repeat of the title (heading or link line) go.
     """
+    markup = xml_safe(markup)  # lone surrogates and C0 controls break parsers and feeds
     try:
         soup = BeautifulSoup(f"<body>{markup}</body>", "lxml")
         body = soup.body or soup
@@ -131,6 +133,8 @@ def _is_junk(tag: Tag) -> bool:
 def remove_junk(body: Tag) -> None:
     for comment in body.find_all(string=lambda s: isinstance(s, Comment)):
         comment.extract()
+    for tag in body.find_all(UNWRAP_TAGS):
+        tag.unwrap()
     for tag in body.find_all(DROP_TAGS):
         tag.decompose()
     for tag in body.select(JUNK_SELECTOR):
@@ -156,7 +160,8 @@ def embeds_to_links(body: Tag, base_url: str | None) -> None:
             continue
         url = absolute_url(src if not src.startswith("//") else "https:" + src, base_url)
         parts = urlsplit(url)
-        if parts.hostname and "youtube" in parts.hostname and (m := _YOUTUBE_EMBED.match(parts.path)):
+        youtube = parts.hostname and "youtube" in parts.hostname
+        if youtube and (m := _YOUTUBE_EMBED.match(parts.path)):
             url = f"https://www.youtube.com/watch?v={m.group(1)}"
         label = frame.get("title") if isinstance(frame.get("title"), str) else None
         link = BeautifulSoup("", "lxml").new_tag("a", href=url)

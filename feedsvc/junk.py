@@ -10,12 +10,16 @@ import re
 
 # Removed with everything inside them, whatever the outlet.
 DROP_TAGS = (
-    "script", "style", "noscript", "template", "form", "button", "input", "select",
-    "textarea", "link", "meta", "object", "embed", "applet", "frameset", "frame", "base",
-    "nav", "dialog", "svg", "math", "canvas", "map",
+    "script", "style", "template", "form", "button", "select", "textarea", "object", "applet",
+    "frameset", "frame", "nav", "dialog", "svg", "math", "canvas", "map",
     # page chrome around the article: title repeats, bylines, share bars, pull-outs
     "header", "footer", "aside",
 )
+
+# Removed, but what follows them is kept: these are void (or fallback) elements, and lxml
+# hangs the rest of a malformed document under them (``<embed><p>text`` nests the p).
+UNWRAP_TAGS = ("embed", "input", "link", "meta", "base", "param", "keygen", "track", "area",
+               "noscript")
 
 # CSS selectors, by outlet (https://facelessuser.github.io/soupsieve/ syntax).
 SELECTORS: dict[str, tuple[str, ...]] = {
@@ -24,8 +28,9 @@ SELECTORS: dict[str, tuple[str, ...]] = {
     "reuters": (".trustBadgeUrl", "[class*=trustBadge]"),
     "bbc": ("#dotcom-mpu", "[id^=dotcom-]"),
     "economist": ("[id^=gpt-ad-slot]",),
-    "wordpress": (".entry-meta", ".entry-header", ".sharedaddy", "#jp-relatedposts", ".jp-relatedposts", ".entry-footer",
-                  ".post-tags", ".sharing-screen-reader-text"),
+    "wordpress": (".entry-meta", ".entry-header", ".sharedaddy", "#jp-relatedposts",
+                  ".jp-relatedposts", ".entry-footer", ".post-tags",
+                  ".sharing-screen-reader-text"),
     "jekyll mirrors": ("#sametag", ".pagination", ".fab-wrapper", ".ssk-group", ".ssk",
                        ".wrapper-masthead", ".wrapper-footer"),
     "tracking pixels": ("img[width='1'][height='1']", "img[width='0']", "img[height='0']"),

@@ -31,5 +31,5 @@ def test_declared_charset_wins_for_html() -> None:
 
 
 def test_binary_is_refused_with_the_name() -> None:
-    with pytest.raises(ParseError, match="photo.jpg: binary data"):
+    with pytest.raises(ParseError, match=r"photo\.jpg: binary data"):
         decode_text(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01" * 20, "photo.jpg")

@@ -42,7 +42,8 @@ def split_paragraphs(text: str) -> list[str]:
 
 
 def _is_headline(line: str) -> bool:
-    return len(line) <= HEADLINE_MAX and not line.rstrip().endswith((".", "。", ":", "：", ",", "，"))
+    ends = (".", "。", ":", "：", ",", "，")
+    return len(line) <= HEADLINE_MAX and not line.rstrip().endswith(ends)
 
 
 def derive_title(lede: str) -> str:
