@@ -11,7 +11,8 @@ import re
 from urllib.parse import urlsplit
 
 import nh3
-from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+from bs4 import BeautifulSoup, Comment, Tag
+from bs4.element import NavigableString
 
 from feedsvc.dates import parse_date
 from feedsvc.junk import DROP_TAGS, FOOTER_TEXTS, JUNK_SELECTOR, UNWRAP_TAGS, is_junk_token
@@ -122,8 +123,8 @@ def repair_escaped_markup(body: Tag, rounds: int = 3) -> None:
 
 
 def _is_junk(tag: Tag) -> bool:
-    classes = tag.get("class") or []
-    tokens = list(classes) if isinstance(classes, list) else str(classes).split()
+    classes: object = tag.get("class") or []
+    tokens: list[str] = list(classes) if isinstance(classes, list) else str(classes).split()
     element_id = tag.get("id")
     if isinstance(element_id, str):
         tokens.append(element_id)
@@ -163,7 +164,8 @@ def embeds_to_links(body: Tag, base_url: str | None) -> None:
         youtube = parts.hostname and "youtube" in parts.hostname
         if youtube and (m := _YOUTUBE_EMBED.match(parts.path)):
             url = f"https://www.youtube.com/watch?v={m.group(1)}"
-        label = frame.get("title") if isinstance(frame.get("title"), str) else None
+        title = frame.get("title")
+        label = title if isinstance(title, str) else None
         link = BeautifulSoup("", "lxml").new_tag("a", href=url)
         link.string = label if label and label.lower() not in {"youtube iframe", "iframe"} else url
         paragraph = BeautifulSoup("", "lxml").new_tag("p")

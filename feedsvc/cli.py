@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -58,12 +58,14 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], then_publish: bool) -> N
     """Archive article files: PATHS (files or folders), or the configured inbox."""
     config = _config(ctx)
 
-    def progress(files: list[Path]) -> Iterable[Path]:
+    def progress(files: list[Path]) -> Iterator[Path]:
         if len(files) < PROGRESS_MIN or ctx.obj["quiet"]:
-            return files
-        return click.progressbar(files, label="ingesting", file=sys.stderr)  # type: ignore[return-value]
+            yield from files
+            return
+        with click.progressbar(files, label="ingesting", file=sys.stderr) as bar:
+            yield from bar
 
-    report = ingest_paths(config, paths or None, progress=_with_bar(progress))
+    report = ingest_paths(config, paths or None, progress=progress)
     for name, reason in report.failures:
         click.echo(f"failed: {name}: {reason}", err=True)
     click.echo(f"ingested: {report.new} new, {report.updated} updated, "
@@ -72,18 +74,6 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], then_publish: bool) -> N
         _print_publish(config)
     if report.failed:
         ctx.exit(1)
-
-
-def _with_bar(progress: Any) -> Any:
-    """click's bar is a context manager; the pipeline wants a plain iterable."""
-    def iterate(files: Iterable[Path]) -> Iterable[Path]:
-        wrapped = progress(list(files))
-        if hasattr(wrapped, "__enter__"):
-            with wrapped as bar:
-                yield from bar
-        else:
-            yield from wrapped
-    return iterate
 
 
 def _print_publish(config: Config) -> None:
@@ -179,7 +169,7 @@ def _cut(text: str, width: int) -> str:
     return out
 
 
-def _table(rows: list[tuple[str, ...]]) -> list[str]:
+def _table(rows: Sequence[Sequence[str]]) -> list[str]:
     """Columns padded by display width, so Chinese text lines up too."""
     widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
     return ["  ".join(cell + " " * (w - _width(cell)) for cell, w in zip(row, widths, strict=True))

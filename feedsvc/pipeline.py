@@ -78,7 +78,7 @@ class PublishReport:
 
 
 def ingest_paths(config: Config, paths: Iterable[str | Path] | None = None,
-                 progress: Callable[[Iterable[Path]], Iterable[Path]] | None = None,
+                 progress: Callable[[list[Path]], Iterable[Path]] | None = None,
                  now: datetime | None = None) -> IngestReport:
     """Read every article file under ``paths`` (default: the inbox) into the archive."""
     report = IngestReport()

@@ -29,7 +29,7 @@ def render_opml(feeds: list[tuple[FeedInfo, str]], site_title: str, home_url: st
             ET.SubElement(group, "outline", type="rss", version="ATOM1", text=title,
                           title=title, xmlUrl=url, htmlUrl=home_url)
     ET.indent(opml)
-    return ET.tostring(opml, encoding="utf-8", xml_declaration=True) + b"\n"
+    return bytes(ET.tostring(opml, encoding="utf-8", xml_declaration=True)) + b"\n"
 
 
 def render_index(feeds: list[tuple[FeedInfo, str]], latest: list[StoredArticle],

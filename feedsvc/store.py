@@ -39,15 +39,16 @@ def open_archive(path: str | Path) -> Database:
 
 
 def _v1(db: Database) -> None:
-    db["sources"].create({
+    db.table("sources").create({
         "id": int, "slug": str, "name": str, "kind": str, "url": str, "site_url": str,
         "lang": str, "created": str,
     }, pk="id", not_null={"slug", "name", "kind", "created"}, defaults={"kind": "inbox"})
-    db["sources"].create_index(["slug"], unique=True)
-    db["sources"].create_index(["name"], unique=True)
-    db["tags"].create({"id": int, "name": str, "slug": str}, pk="id", not_null={"name", "slug"})
-    db["tags"].create_index(["slug"], unique=True)
-    db["tags"].create_index(["name"], unique=True)
+    db.table("sources").create_index(["slug"], unique=True)
+    db.table("sources").create_index(["name"], unique=True)
+    db.table("tags").create({"id": int, "name": str, "slug": str}, pk="id",
+                            not_null={"name", "slug"})
+    db.table("tags").create_index(["slug"], unique=True)
+    db.table("tags").create_index(["name"], unique=True)
     article_columns = {
         "id": int, "uid": str, "url": str, "canonical_url": str, "guid": str, "title": str,
         "author": str, "source_id": int, "source": str, "tags": str, "summary": str,
@@ -55,30 +56,30 @@ def _v1(db: Database) -> None:
         "updated": str, "first_seen": str, "last_seen": str, "content_hash": str,
         "origin": str, "revision": int,
     }
-    db["articles"].create(
+    db.table("articles").create(
         article_columns, pk="id",
         not_null={"uid", "title", "source_id", "source", "published", "updated", "first_seen",
                   "last_seen", "content_hash", "revision"},
         defaults={"tags": "[]", "revision": 1, "content_html": "", "content_text": ""},
         foreign_keys=[("source_id", "sources", "id")],
     )
-    db["articles"].create_index(["uid"], unique=True)
-    db["articles"].create_index(["canonical_url"])
-    db["articles"].create_index(["published"])
-    db["articles"].create_index(["source_id", "published"])
-    db["article_tags"].create(
+    db.table("articles").create_index(["uid"], unique=True)
+    db.table("articles").create_index(["canonical_url"])
+    db.table("articles").create_index(["published"])
+    db.table("articles").create_index(["source_id", "published"])
+    db.table("article_tags").create(
         {"article_id": int, "tag_id": int}, pk=("article_id", "tag_id"),
         foreign_keys=[("article_id", "articles", "id"), ("tag_id", "tags", "id")],
     )
-    db["article_tags"].create_index(["tag_id", "article_id"])
+    db.table("article_tags").create_index(["tag_id", "article_id"])
     revision_columns = {k: v for k, v in article_columns.items()
                         if k not in {"first_seen", "last_seen", "source_id", "uid", "guid"}}
-    db["article_revisions"].create(
+    db.table("article_revisions").create(
         {**revision_columns, "article_id": int, "replaced": str}, pk="id",
         not_null={"article_id", "revision", "replaced"},
         foreign_keys=[("article_id", "articles", "id")],
     )
-    db["article_revisions"].create_index(["article_id", "revision"], unique=True)
+    db.table("article_revisions").create_index(["article_id", "revision"], unique=True)
 
 
 MIGRATIONS: list[Callable[[Database], None]] = [_v1]
