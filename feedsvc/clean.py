@@ -136,6 +136,14 @@ def remove_junk(body: Tag) -> None:
         comment.extract()
     for tag in body.find_all(UNWRAP_TAGS):
         tag.unwrap()
+    for fallback in body.find_all("noscript"):
+        # Lazy-loading pages repeat the image in <noscript>: keep one copy, keep any text.
+        previous = fallback.find_previous_sibling()
+        shown = isinstance(previous, Tag) and (previous.name == "img" or previous.find("img"))
+        if shown and fallback.find("img") and not fallback.get_text(strip=True):
+            fallback.decompose()
+        else:
+            fallback.unwrap()
     for tag in body.find_all(DROP_TAGS):
         tag.decompose()
     for tag in body.select(JUNK_SELECTOR):
@@ -215,10 +223,19 @@ def fix_links(body: Tag, base_url: str | None) -> None:
                 tag[attribute] = strip_tracking(absolute_url(value, base_url))
         srcset = tag.get("srcset")
         if isinstance(srcset, str):
-            tag["srcset"] = ", ".join(
-                " ".join([absolute_url(part.split()[0], base_url), *part.split()[1:]])
-                for part in srcset.split(",") if part.split()
-            )
+            fixed = fix_srcset(srcset, base_url)
+            if fixed:
+                tag["srcset"] = fixed
+            else:
+                del tag["srcset"]
+
+
+def fix_srcset(srcset: str, base_url: str | None) -> str:
+    """Absolute candidates; lazy-loading placeholders (``data:`` URLs) go."""
+    if "data:" in srcset:
+        return ""  # a data: URL holds commas, so the list cannot be split reliably
+    candidates = [part.split() for part in srcset.split(",") if part.split()]
+    return ", ".join(" ".join([absolute_url(c[0], base_url), *c[1:]]) for c in candidates)
 
 
 def drop_title_repeat(body: Tag, title: str) -> None:

@@ -18,8 +18,7 @@ DROP_TAGS = (
 
 # Removed, but what follows them is kept: these are void (or fallback) elements, and lxml
 # hangs the rest of a malformed document under them (``<embed><p>text`` nests the p).
-UNWRAP_TAGS = ("embed", "input", "link", "meta", "base", "param", "keygen", "track", "area",
-               "noscript")
+UNWRAP_TAGS = ("embed", "input", "link", "meta", "base", "param", "keygen", "track", "area")
 
 # CSS selectors, by outlet (https://facelessuser.github.io/soupsieve/ syntax).
 SELECTORS: dict[str, tuple[str, ...]] = {
@@ -30,7 +29,7 @@ SELECTORS: dict[str, tuple[str, ...]] = {
     "economist": ("[id^=gpt-ad-slot]",),
     "wordpress": (".entry-meta", ".entry-header", ".sharedaddy", "#jp-relatedposts",
                   ".jp-relatedposts", ".entry-footer", ".post-tags",
-                  ".sharing-screen-reader-text"),
+                  ".sharing-screen-reader-text", ".site-posted-on", ".published-on"),
     "jekyll mirrors": ("#sametag", ".pagination", ".fab-wrapper", ".ssk-group", ".ssk",
                        ".wrapper-masthead", ".wrapper-footer"),
     "tracking pixels": ("img[width='1'][height='1']", "img[width='0']", "img[height='0']"),

@@ -61,8 +61,14 @@ def test_seed_lazy_image_and_figure_caption() -> None:
      "<figcaption>Cap</figcaption>"),
     ("<p>a</p><p>&nbsp;</p><div><span> </span></div><p>b</p>", "<p>a</p><p>b</p>"),
     ("&amp;lt;p&amp;gt;double&amp;lt;/p&amp;gt;", "<p>double</p>"),
+    ('<img src="/a.jpg" srcset="data:image/gif;base64,R0lG 1w"><noscript><img src="/a.jpg">'
+     "</noscript><p>x</p>", '<img src="https://example.com/a.jpg"><p>x</p>'),
+    ('<noscript><p>Enable JavaScript to see the chart.</p></noscript>',
+     "<p>Enable JavaScript to see the chart.</p>"),
+    ('<embed src="x.swf"><p>after embed</p>', "<p>after embed</p>"),
 ], ids=["lazy-data-src", "data-original-relative", "tracking-link", "dotdot", "protocol-relative",
-        "video-poster", "youtube-iframe", "wp-caption", "empty-wrappers", "double-escaped"])
+        "video-poster", "youtube-iframe", "wp-caption", "empty-wrappers", "double-escaped",
+        "noscript-duplicate-image", "noscript-text-kept", "content-after-void-embed"])
 def test_cleaning_rules(markup: str, expected: str) -> None:
     assert expected in clean_html(markup, "https://example.com/news/item")
 
