@@ -15,7 +15,7 @@ from bs4 import BeautifulSoup, Comment, Tag
 from bs4.element import NavigableString
 
 from feedsvc.dates import parse_date
-from feedsvc.junk import DROP_TAGS, FOOTER_TEXTS, JUNK_SELECTOR, UNWRAP_TAGS, is_junk_token
+from feedsvc.junk import DROP_TAGS, FOOTER_TEXTS, UNWRAP_TAGS, is_junk_token
 from feedsvc.names import clean_name
 from feedsvc.text import xml_safe
 from feedsvc.urls import absolute_url, strip_tracking
@@ -106,9 +106,11 @@ def repair_escaped_markup(body: Tag, rounds: int = 3) -> None:
     for _ in range(rounds):
         changed = False
         for node in list(body.find_all(string=True)):
+            text = str(node)
+            if "<" not in text and "&lt;" not in text:
+                continue
             if isinstance(node, Comment) or node.find_parent(VERBATIM) is not None:
                 continue
-            text = str(node)
             if "<" not in text and "&lt;" in text:
                 text = html.unescape(text)
             if not ESCAPED_TAG.search(text):
@@ -131,6 +133,17 @@ def _is_junk(tag: Tag) -> bool:
     return any(is_junk_token(token) for token in tokens)
 
 
+DROP_TAG_SET = frozenset(DROP_TAGS)
+
+
+def _is_pixel(tag: Tag) -> bool:
+    """Tracking pixels: images one pixel (or less) in size."""
+    if tag.name != "img":
+        return False
+    sizes = [str(tag.get(k, "")).strip().removesuffix("px") for k in ("width", "height")]
+    return any(size in {"0", "1"} for size in sizes)
+
+
 def remove_junk(body: Tag) -> None:
     for comment in body.find_all(string=lambda s: isinstance(s, Comment)):
         comment.extract()
@@ -144,12 +157,11 @@ def remove_junk(body: Tag) -> None:
             fallback.decompose()
         else:
             fallback.unwrap()
-    for tag in body.find_all(DROP_TAGS):
-        tag.decompose()
-    for tag in body.select(JUNK_SELECTOR):
-        tag.decompose()
-    for tag in body.find_all(_is_junk):
-        tag.decompose()
+    for tag in body.find_all(True):
+        if tag.decomposed:  # inside something removed already
+            continue
+        if tag.name in DROP_TAG_SET or _is_junk(tag) or _is_pixel(tag):
+            tag.decompose()
     for text in body.find_all(string=lambda s: s.strip().startswith(FOOTER_TEXTS)):
         block = text.find_parent(["div", "p", "section", "small", "footer"])
         if block is None or block is body:
