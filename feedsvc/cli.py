@@ -7,6 +7,7 @@ import logging
 import sys
 import unicodedata
 from collections.abc import Iterator, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +15,10 @@ import click
 
 from feedsvc import __version__, query, store
 from feedsvc.config import config_path, load_config
+from feedsvc.dates import utc_now
 from feedsvc.errors import FeedsvcError
-from feedsvc.models import Config
-from feedsvc.pipeline import ingest_paths, publish_site
+from feedsvc.models import Config, FetchReport
+from feedsvc.pipeline import fetch_sources, ingest_paths, publish_site
 
 PROGRESS_MIN = 50  # files; fewer finish before a bar would help
 
@@ -87,6 +89,75 @@ def _print_publish(config: Config) -> None:
 def publish(ctx: click.Context) -> None:
     """(Re)generate the feeds, feeds.opml and index.html."""
     _print_publish(_config(ctx))
+
+
+@main.command()
+@click.argument("names", nargs=-1, metavar="[SOURCE]...")
+@click.option("--force", is_flag=True, help="Fetch even sources waiting out a backoff.")
+@click.option("--publish", "then_publish", is_flag=True, help="Publish the site afterwards.")
+@click.pass_context
+def fetch(ctx: click.Context, names: tuple[str, ...], force: bool, then_publish: bool) -> None:
+    """Fetch all configured sources (or those named) and archive their entries."""
+    config = _config(ctx)
+    if not config.sources:
+        click.echo(f"no sources in {config.path}: add some under 'sources:'", err=True)
+        return
+    show_bar = len(config.sources) >= PROGRESS_MIN and not ctx.obj["quiet"]
+    with click.progressbar(length=len(config.sources), label="fetching", file=sys.stderr,
+                           hidden=not show_bar) as bar:
+        reports = fetch_sources(config, names, force=force, on_done=lambda _: bar.update(1))
+    for report in sorted(reports, key=lambda r: r.source):
+        _print_fetch(report)
+    failed = [r for r in reports if r.error]
+    totals = [sum(getattr(r, k) for r in reports) for k in ("new", "updated", "unchanged")]
+    click.echo(f"fetched {len(reports)} sources: {totals[0]} new, {totals[1]} updated, "
+               f"{totals[2]} unchanged entries, {len(failed)} sources failed")
+    if then_publish:
+        _print_publish(config)
+    if failed:
+        ctx.exit(1)
+
+
+def _print_fetch(report: FetchReport) -> None:
+    if report.error:
+        click.echo(f"{report.source}: error: {report.error}", err=True)
+    elif report.status == "skipped":
+        click.echo(f"{report.source}: skipped, {'; '.join(report.notes)}")
+        return
+    elif report.status == "304":
+        click.echo(f"{report.source}: not modified")
+    else:
+        click.echo(f"{report.source}: {report.new} new, {report.updated} updated, "
+                   f"{report.unchanged} unchanged")
+    for note in report.notes:
+        click.echo(f"    {note}", err=bool(report.error))
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def sources(ctx: click.Context, as_json: bool) -> None:
+    """List the feed sources with their fetch state."""
+    config = _config(ctx)
+    db = store.open_archive(config.database)
+    try:
+        with store.transaction(db):
+            store.sync_sources(db, config.sources, utc_now())
+        states = store.source_states(db)
+    finally:
+        db.close()
+    if as_json:
+        click.echo(json.dumps([asdict(s) for s in states], ensure_ascii=False, indent=2))
+        return
+    if not states:
+        click.echo(f"no sources in {config.path}", err=True)
+        return
+    for state in states:
+        status = "disabled: " + state.disabled if state.disabled else state.last_status or "never"
+        click.echo(f"{state.name} ({state.slug})\n    {state.url}\n"
+                   f"    last fetch {state.last_fetch or 'never'}, status {status}, "
+                   f"etag {'yes' if state.etag else 'no'}, {state.articles} articles, "
+                   f"next due {state.next_due or 'now'}, {state.failures} consecutive failures")
 
 
 @main.command()

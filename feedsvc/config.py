@@ -10,16 +10,33 @@ from typing import Any
 import yaml
 
 from feedsvc.errors import ConfigError
-from feedsvc.models import Config, PublicConfig, SourceConfig
+from feedsvc.models import Config, FetchConfig, PublicConfig, SourceConfig
 from feedsvc.urls import is_http_url
 
 DEFAULT_CONFIG = "config.yaml"
 CONFIG_ENV = "FEEDSVC_CONFIG"
-TOP_KEYS = {"database", "inbox", "public", "sources"}
+TOP_KEYS = {"database", "inbox", "public", "sources", "fetch"}
+FETCH_KEYS = {"concurrency", "per_host", "timeout", "max_bytes", "user_agent"}
 PUBLIC_KEYS = {"dir", "base_url", "entries_per_feed", "title"}
 SOURCE_KEYS = {"name", "url", "slug", "tags", "every", "lang"}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]i?b?|b)?\s*$", re.IGNORECASE)
+_SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+
+
+def parse_size(value: object) -> int | None:
+    """``20MB`` -> bytes (binary units: 1 MB = 1024 KB); a bare number is bytes."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value > 0 else None
+    match = _SIZE.match(str(value))
+    if not match:
+        return None
+    unit = (match.group(2) or "").lower()[:1]
+    size = int(float(match.group(1)) * _SIZE_UNITS[unit])
+    return size or None
 
 
 def parse_duration(value: object) -> int | None:
@@ -120,6 +137,27 @@ def load_config(path: str | Path) -> Config:
             title=check.text(public.get("title", "feedsvc"), "public.title"),
         ),
         sources=_sources(check, top.get("sources")),
+        fetch=_fetch(check, top.get("fetch")),
+    )
+
+
+def _fetch(check: _Checker, value: object) -> FetchConfig:
+    entry = check.mapping(value, "fetch", FETCH_KEYS)
+    timeout = parse_duration(entry.get("timeout", "20s"))
+    if timeout is None:
+        raise check.fail("fetch.timeout", f"expected a duration like 20s, got "
+                         f"{_shown(entry.get('timeout'))}")
+    max_bytes = parse_size(entry.get("max_bytes", "20MB"))
+    if max_bytes is None:
+        raise check.fail("fetch.max_bytes", f"expected a size like 20MB, got "
+                         f"{_shown(entry.get('max_bytes'))}")
+    agent = entry.get("user_agent")
+    return FetchConfig(
+        concurrency=check.integer(entry.get("concurrency", 10), "fetch.concurrency"),
+        per_host=check.integer(entry.get("per_host", 2), "fetch.per_host"),
+        timeout_seconds=float(timeout),
+        max_bytes=max_bytes,
+        user_agent=check.text(agent, "fetch.user_agent") if agent is not None else "",
     )
 
 

@@ -53,12 +53,22 @@ class PublicConfig:
 
 
 @dataclass(slots=True, frozen=True)
+class FetchConfig:
+    concurrency: int = 10
+    per_host: int = 2
+    timeout_seconds: float = 20.0
+    max_bytes: int = 20 * 1024 * 1024
+    user_agent: str = ""  # empty: "feedsvc/<version> (+<project url>)"
+
+
+@dataclass(slots=True, frozen=True)
 class Config:
     path: str  # the config file itself, for messages
     database: str
     inbox: str
     public: PublicConfig
     sources: tuple[SourceConfig, ...] = ()
+    fetch: FetchConfig = field(default_factory=FetchConfig)
 
 
 @dataclass(slots=True)
@@ -116,3 +126,41 @@ class StoredArticle:
     summary: str | None
     content_html: str
     lang: str | None
+
+
+@dataclass(slots=True)
+class SourceState:
+    """A configured feed source with what the archive remembers of fetching it."""
+
+    id: int
+    name: str
+    slug: str
+    url: str  # current feed URL (a permanent redirect changes it)
+    tags: tuple[str, ...] = ()
+    every_seconds: int = 3600
+    lang: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    last_fetch: str | None = None
+    last_status: str | None = None
+    last_success: str | None = None
+    failures: int = 0
+    next_due: str | None = None
+    disabled: str | None = None  # why, when the source is disabled (410 Gone)
+    articles: int = 0
+
+
+@dataclass(slots=True)
+class FetchReport:
+    """The outcome of fetching one source, for people and for exit codes."""
+
+    source: str
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    status: str = ""  # "200", "304", "error", "skipped"...
+    error: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def count(self, status: str) -> None:
+        setattr(self, status, getattr(self, status) + 1)

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
+import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from feedsvc import query, store
 from feedsvc.clean import clean_html
-from feedsvc.dates import utc_now
-from feedsvc.errors import FeedsvcError, ParseError
+from feedsvc.dates import format_date, parse_date, utc_now
+from feedsvc.errors import FeedsvcError, FetchError, ParseError
+from feedsvc.fetch import Fetcher, FetchResult
 from feedsvc.files import iter_article_files, read_article_file
 from feedsvc.formats.wire import derive_title
-from feedsvc.models import Article, Config, IngestReport
+from feedsvc.models import Article, Config, FetchReport, IngestReport, SourceState
 from feedsvc.names import clean_name
+from feedsvc.parse import parse_feed
 from feedsvc.publish import publish_directory, publish_feed
 from feedsvc.text import detect_lang, html_to_text, summarize, xml_safe
 from feedsvc.urls import canonical_url, is_http_url
@@ -65,8 +69,8 @@ def prepare_article(article: Article) -> Article:
         lang=article.lang or detect_lang(f"{title}\n{text}"),
     )
     prepared.content_hash = content_hash(prepared)
-    # No URL: the identity comes from the content, so the same text is one article.
-    prepared.uid = canonical or "urn:sha256:" + hashlib.sha256(
+    # No URL: a reader-given identity (a feed's guid), else one from the content.
+    prepared.uid = canonical or article.uid or "urn:sha256:" + hashlib.sha256(
         f"{source}\x1f{' '.join(text.split())}".encode("utf-8", "surrogatepass")).hexdigest()
     return prepared
 
@@ -141,3 +145,149 @@ def publish_site(config: Config) -> PublishReport:
     finally:
         db.close()
     return report
+
+
+MAX_BACKOFF = 24 * 3600
+
+
+def backoff_seconds(failures: int, every: int, rng: random.Random | None = None) -> float:
+    """Exponential in the number of consecutive failures, capped, with +-25 % jitter."""
+    base = min(every * 2 ** max(failures - 1, 0), MAX_BACKOFF)
+    return float(base * (rng or random).uniform(0.75, 1.25))
+
+
+def due(state: SourceState, now: datetime) -> bool:
+    when = parse_date(state.next_due) if state.next_due else None
+    return when is None or when <= now
+
+
+def fetch_sources(config: Config, names: Iterable[str] = (), force: bool = False,
+                  on_done: Callable[[FetchReport], None] | None = None,
+                  now: datetime | None = None) -> list[FetchReport]:
+    """Fetch the configured sources (or those named), archive their entries.
+
+    Sources waiting out a backoff or a Retry-After, and disabled ones (410 Gone), are
+    skipped unless ``force`` or named explicitly.
+    """
+    now = now or utc_now()
+    db = store.open_archive(config.database)
+    try:
+        with store.transaction(db):
+            store.sync_sources(db, config.sources, now)
+        states = store.source_states(db)
+        wanted = set(names)
+        unknown = wanted - {s.name for s in states} - {s.slug for s in states}
+        reports = [FetchReport(name, status="error", error="no such source in the config")
+                   for name in sorted(unknown)]
+        chosen = [s for s in states if not wanted or s.name in wanted or s.slug in wanted]
+        work = []
+        for state in chosen:
+            skip = _skip_reason(state, now, force or bool(wanted))
+            if skip:
+                reports.append(FetchReport(state.name, status="skipped", notes=[skip]))
+            else:
+                work.append(state)
+        reports += asyncio.run(_fetch_all(db, config, work, on_done, now))
+    finally:
+        db.close()
+    return reports
+
+
+def _skip_reason(state: SourceState, now: datetime, force: bool) -> str | None:
+    if state.disabled and not force:
+        return f"disabled: {state.disabled}"
+    if not force and not due(state, now):
+        return f"waiting until {state.next_due} ({state.failures} consecutive failures)"
+    return None
+
+
+async def _fetch_all(db: Any, config: Config, states: list[SourceState],
+                     on_done: Callable[[FetchReport], None] | None,
+                     now: datetime) -> list[FetchReport]:
+    reports = []
+    async with Fetcher(config.fetch) as fetcher:
+        async def one(state: SourceState) -> tuple[SourceState, FetchResult | FetchError]:
+            try:
+                return state, await fetcher.fetch(state.url, state.etag, state.last_modified)
+            except FetchError as exc:
+                return state, exc
+
+        for finished in asyncio.as_completed([one(s) for s in states]):
+            state, outcome = await finished
+            report = _archive_outcome(db, state, outcome, now)
+            reports.append(report)
+            if on_done:
+                on_done(report)
+    return reports
+
+
+def _archive_outcome(db: Any, state: SourceState, outcome: FetchResult | FetchError,
+                     now: datetime) -> FetchReport:
+    """Turn one fetch outcome into archived entries and stored fetch state."""
+    report = FetchReport(state.name)
+    stamp = format_date(now)
+    with store.transaction(db):
+        if isinstance(outcome, FetchError):
+            _fail(db, state, report, str(outcome), now)
+            return report
+        report.status = str(outcome.status)
+        if outcome.moved_to and outcome.moved_to != state.url:
+            report.notes.append(f"moved permanently to {outcome.moved_to}; feed URL updated")
+            store.record_fetch(db, state.id, url=outcome.moved_to)
+        if outcome.status == 410:
+            report.error = f"{state.url}: 410 Gone; source disabled (edit its url to re-enable)"
+            store.record_fetch(db, state.id, disabled=f"410 Gone at {stamp}", last_fetch=stamp,
+                               last_status="410", last_error=report.error)
+            return report
+        if outcome.status not in (200, 304):
+            _fail(db, state, report, f"{outcome.url}: HTTP {outcome.status}", now,
+                  outcome.retry_after)
+            return report
+        if outcome.status == 200 and outcome.body is not None:
+            try:
+                _archive_entries(db, state, outcome, report, now)
+            except ParseError as exc:
+                _fail(db, state, report, str(exc), now)
+                return report
+        store.record_fetch(
+            db, state.id, etag=outcome.etag, last_modified=outcome.last_modified,
+            last_fetch=stamp, last_success=stamp, last_status=str(outcome.status),
+            last_error=None, failures=0,
+            next_due=format_date(now + timedelta(seconds=state.every_seconds)),
+        )
+    return report
+
+
+def _archive_entries(db: Any, state: SourceState, outcome: FetchResult, report: FetchReport,
+                     now: datetime) -> None:
+    parsed = parse_feed(outcome.body or b"", outcome.url, outcome.content_type, now)
+    if parsed.title:
+        store.record_fetch(db, state.id, title=parsed.title, site_url=parsed.link)
+    for entry in parsed.articles:
+        entry.source = state.name
+        entry.tags = list(dict.fromkeys([*state.tags, *entry.tags]))
+        entry.lang = state.lang or entry.lang
+        if entry.url is None and entry.guid:
+            entry.uid = f"guid:{state.slug}:{entry.guid}"
+        try:
+            article = prepare_article(entry)
+            with store.savepoint(db):
+                result = store.save_article(db, article, now)
+        except FeedsvcError as exc:
+            report.notes.append(f"entry skipped: {exc}")
+            continue
+        report.count(result.status)
+
+
+def _fail(db: Any, state: SourceState, report: FetchReport, message: str, now: datetime,
+          retry_after: float | None = None) -> None:
+    failures = state.failures + 1
+    wait = retry_after if retry_after is not None else backoff_seconds(failures,
+                                                                      state.every_seconds)
+    report.status, report.error = "error", message
+    next_due = format_date(now + timedelta(seconds=wait))
+    report.notes.append(f"retry after {next_due}"
+                        + (" (Retry-After)" if retry_after is not None else ""))
+    stamp = format_date(now)
+    store.record_fetch(db, state.id, last_fetch=stamp, last_status="error", last_error=message,
+                       failures=failures, next_due=next_due)

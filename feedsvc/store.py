@@ -17,10 +17,8 @@ from sqlite_utils import Database
 
 from feedsvc.dates import format_date
 from feedsvc.errors import StoreError
-from feedsvc.models import Article, SaveResult
+from feedsvc.models import Article, SaveResult, SourceConfig, SourceState
 from feedsvc.names import name_hash, slugify
-
-SCHEMA_VERSION = 1
 
 
 def open_archive(path: str | Path) -> Database:
@@ -82,7 +80,18 @@ def _v1(db: Database) -> None:
     db.table("article_revisions").create_index(["article_id", "revision"], unique=True)
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [_v1]
+def _v2(db: Database) -> None:
+    """Fetch state of feed sources (the fetching issue): kept across restarts."""
+    sources = db.table("sources")
+    for name, kind in (("config_url", str), ("tags", str), ("every", int), ("title", str),
+                       ("etag", str), ("last_modified", str), ("last_fetch", str),
+                       ("last_status", str), ("last_success", str), ("last_error", str),
+                       ("failures", int), ("next_due", str), ("disabled", str)):
+        sources.add_column(name, kind)
+    db.execute("UPDATE sources SET failures = 0 WHERE failures IS NULL")
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2]
 
 
 def migrate(db: Database) -> None:
@@ -219,3 +228,66 @@ def _keep_revision(db: Database, article_id: int, replaced: str) -> None:
         f"SELECT id, ?, {columns} FROM articles WHERE id = ?",
         [replaced, article_id],
     )
+
+
+_STATE_COLUMNS = ("id", "name", "slug", "url", "tags", "every", "lang", "etag", "last_modified",
+                  "last_fetch", "last_status", "last_success", "failures", "next_due",
+                  "disabled")
+
+
+def sync_sources(db: Database, sources: tuple[SourceConfig, ...], now: datetime) -> None:
+    """Make the ``sources`` table agree with the config; fetch state is kept.
+
+    A source is known by its name. Its URL follows the config unless a permanent redirect
+    moved it since the config last changed (``config_url`` remembers what the config said).
+    """
+    for source in sources:
+        tags = json.dumps(list(source.tags), ensure_ascii=False)
+        row = db.execute("SELECT id, config_url, kind FROM sources WHERE name = ?",
+                         [source.name]).fetchone()
+        if row is None:
+            db.execute(
+                "INSERT INTO sources (slug, name, kind, url, config_url, tags, every, lang, "
+                "created, failures) VALUES (?, ?, 'feed', ?, ?, ?, ?, ?, ?, 0)",
+                [_unique_slug(db, "sources", source.name, source.slug), source.name,
+                 source.url, source.url, tags, source.every_seconds, source.lang,
+                 format_date(now)],
+            )
+            continue
+        changes = "kind = 'feed', tags = ?, every = ?, lang = ?"
+        params: list[object] = [tags, source.every_seconds, source.lang]
+        if row[1] != source.url:  # the config changed: it wins over an earlier redirect
+            changes += ", url = ?, config_url = ?, disabled = NULL, failures = 0, next_due = NULL"
+            params += [source.url, source.url]
+        db.execute(f"UPDATE sources SET {changes} WHERE id = ?", [*params, row[0]])
+
+
+def source_states(db: Database) -> list[SourceState]:
+    """Every feed source with its fetch state and archived article count, by name."""
+    cursor = db.execute(
+        f"SELECT {', '.join('s.' + c for c in _STATE_COLUMNS)}, "
+        "(SELECT count(*) FROM articles a WHERE a.source_id = s.id) "
+        "FROM sources s WHERE s.kind = 'feed' ORDER BY s.name")
+    states = []
+    for row in cursor.fetchall():
+        values = dict(zip(_STATE_COLUMNS, row, strict=False))
+        states.append(SourceState(
+            id=values["id"], name=values["name"], slug=values["slug"], url=values["url"],
+            tags=tuple(json.loads(values["tags"] or "[]")), every_seconds=values["every"] or 3600,
+            lang=values["lang"], etag=values["etag"], last_modified=values["last_modified"],
+            last_fetch=values["last_fetch"], last_status=values["last_status"],
+            last_success=values["last_success"], failures=values["failures"] or 0,
+            next_due=values["next_due"], disabled=values["disabled"], articles=row[-1],
+        ))
+    return states
+
+
+def record_fetch(db: Database, source_id: int, **fields: object) -> None:
+    """Store fetch state columns of one source (``etag=...``, ``failures=...``)."""
+    allowed = {"url", "title", "site_url", "etag", "last_modified", "last_fetch", "last_status",
+               "last_success", "last_error", "failures", "next_due", "disabled"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValueError(f"not fetch state: {sorted(unknown)}")
+    assignments = ", ".join(f"{name} = ?" for name in fields)
+    db.execute(f"UPDATE sources SET {assignments} WHERE id = ?", [*fields.values(), source_id])

@@ -66,3 +66,24 @@ def cli(project: Path) -> Callable[..., Result]:
         return runner.invoke(main, ["--config", str(project / "config.yaml"), *args])
 
     return run
+
+
+@pytest.fixture
+def feed_server():
+    """A real HTTP server on 127.0.0.1, routes set by the test."""
+    from .feedserver import FeedServer
+
+    server = FeedServer().start()
+    yield server
+    server.stop()
+
+
+def write_sources(project: Path, sources: list[dict[str, object]], fetch: str = "") -> Config:
+    """Rewrite the project's config.yaml with these sources (and a fetch section)."""
+    import yaml
+
+    text = CONFIG_TEXT.format(entries=50).replace("sources: []\n", "")
+    text += yaml.safe_dump({"sources": sources}, allow_unicode=True)
+    text += fetch
+    (project / "config.yaml").write_text(text, encoding="utf-8")
+    return load_config(project / "config.yaml")

@@ -32,7 +32,7 @@ def server(published: Config) -> Iterator[str]:
     """The public folder served by a real HTTP server on 127.0.0.1."""
     handler = functools.partial(QuietHandler, directory=published.public.dir)
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_port}/"
     httpd.shutdown()

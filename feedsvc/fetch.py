@@ -1,0 +1,151 @@
+"""Bytes of a source over HTTP, politely. The only module that imports httpx.
+
+Conditional GET (ETag / Last-Modified), redirects followed (permanent ones reported), a body
+limit enforced while streaming the decoded bytes, one deadline for the whole request, and
+only http(s) URLs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
+
+import httpx
+
+from feedsvc import PROJECT_URL, __version__
+from feedsvc.errors import FetchError
+from feedsvc.models import FetchConfig
+from feedsvc.urls import is_http_url
+
+PERMANENT = {301, 308}
+ACCEPT = ("application/atom+xml, application/rss+xml, application/feed+json, "
+          "application/json;q=0.9, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5")
+
+
+def default_user_agent() -> str:
+    return f"feedsvc/{__version__} (+{PROJECT_URL})"
+
+
+@dataclass(slots=True)
+class FetchResult:
+    """What the server answered. ``body`` is None for 304 and for error statuses."""
+
+    status: int
+    url: str  # the final URL after redirects
+    body: bytes | None = None
+    content_type: str = ""
+    etag: str | None = None
+    last_modified: str | None = None
+    moved_to: str | None = None  # set when every redirect on the way was permanent
+    retry_after: float | None = None  # seconds, from a 429/503 Retry-After
+
+
+class Fetcher:
+    """One shared ``httpx.AsyncClient`` with global and per-host limits."""
+
+    def __init__(self, config: FetchConfig, transport: httpx.AsyncBaseTransport | None = None):
+        self.config = config
+        self._global = asyncio.Semaphore(config.concurrency)
+        self._hosts: dict[str, asyncio.Semaphore] = {}
+        self.client = httpx.AsyncClient(
+            transport=transport,
+            follow_redirects=True,
+            max_redirects=10,
+            timeout=httpx.Timeout(config.timeout_seconds),
+            limits=httpx.Limits(max_connections=config.concurrency,
+                                max_keepalive_connections=config.concurrency),
+            headers={"User-Agent": config.user_agent or default_user_agent(), "Accept": ACCEPT},
+        )
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.client.aclose()
+
+    @asynccontextmanager
+    async def _slot(self, url: str) -> AsyncIterator[None]:
+        host = urlsplit(url).hostname or ""
+        per_host = self._hosts.setdefault(host, asyncio.Semaphore(self.config.per_host))
+        async with self._global, per_host:
+            yield
+
+    async def fetch(self, url: str, etag: str | None = None,
+                    last_modified: str | None = None) -> FetchResult:
+        """GET ``url``; ``FetchError`` for network failures, timeouts and oversized bodies."""
+        if not is_http_url(url):
+            raise FetchError(f"{url}: only http and https URLs can be fetched")
+        headers = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        async with self._slot(url):
+            try:
+                async with asyncio.timeout(self.config.timeout_seconds):
+                    return await self._get(url, headers)
+            except TimeoutError:
+                raise FetchError(f"{url}: no complete answer within "
+                                 f"{self.config.timeout_seconds:g} seconds") from None
+            except httpx.TooManyRedirects:
+                raise FetchError(f"{url}: too many redirects") from None
+            except httpx.UnsupportedProtocol as exc:
+                raise FetchError(f"{url}: redirected to a URL that is not http(s): {exc}") \
+                    from None
+            except httpx.HTTPError as exc:
+                raise FetchError(f"{url}: {type(exc).__name__}: {exc or 'request failed'}") \
+                    from exc
+
+    async def _get(self, url: str, headers: dict[str, str]) -> FetchResult:
+        async with self.client.stream("GET", url, headers=headers) as response:
+            result = FetchResult(
+                status=response.status_code,
+                url=str(response.url),
+                content_type=response.headers.get("content-type", ""),
+                etag=response.headers.get("etag"),
+                last_modified=response.headers.get("last-modified"),
+            )
+            history = response.history
+            if history and all(r.status_code in PERMANENT for r in history):
+                result.moved_to = result.url
+            if response.status_code in (429, 503):
+                result.retry_after = parse_retry_after(response.headers.get("retry-after"))
+            if response.status_code == 200:
+                result.body = await self._read(response, url)
+            return result
+
+    async def _read(self, response: httpx.Response, url: str) -> bytes:
+        limit = self.config.max_bytes
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise FetchError(f"{url}: body of {int(declared):,} bytes is larger than "
+                             f"max_bytes ({limit:,})")
+        chunks, size = [], 0
+        # aiter_bytes yields decoded bytes: the limit holds after gzip/deflate/brotli too.
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise FetchError(f"{url}: body larger than max_bytes ({limit:,} bytes); "
+                                 "refused")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Retry-After is seconds or an HTTP date (RFC 9110 §10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    reference = now or datetime.now(when.tzinfo)
+    return max(0.0, (when - reference).total_seconds())

@@ -1,0 +1,174 @@
+"""Feed bodies to Articles: RSS 0.9x/1.0/2.0 and Atom via feedparser, JSON Feed via json.
+
+feedparser gets bytes (never a string it could take for a URL or path) and does no
+sanitizing: cleaning happens once, in ``clean.py``.
+"""
+
+from __future__ import annotations
+
+import calendar
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import feedparser
+
+from feedsvc.dates import parse_date
+from feedsvc.errors import ParseError
+from feedsvc.models import Article
+from feedsvc.text import html_to_text
+from feedsvc.urls import absolute_url, is_http_url
+
+# Legacy Chinese encodings are decoded with their superset: GB2312/GBK feeds routinely
+# contain GB18030-only characters, Big5 feeds HKSCS ones.
+SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "gb18030": "gb18030",
+             "big5": "big5hkscs", "big5-hkscs": "big5hkscs", "cp950": "big5hkscs"}
+_HTTP_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
+_XML_DECL = re.compile(rb"^(\s*<\?xml[^>]*?encoding\s*=\s*[\"'])([\w.:-]+)([\"'])", re.IGNORECASE)
+
+
+@dataclass(slots=True)
+class ParsedFeed:
+    title: str | None = None
+    link: str | None = None
+    articles: list[Article] = field(default_factory=list)
+    format: str = ""
+
+
+def _recode(body: bytes, content_type: str) -> tuple[bytes, str]:
+    """Transcode legacy Chinese feeds to UTF-8 so no parser guesses wrong."""
+    declared = _XML_DECL.search(body[:512])
+    http = _HTTP_CHARSET.search(content_type)
+    name = (http.group(1) if http else declared.group(2).decode("ascii") if declared else "")
+    superset = SUPERSETS.get(name.lower())
+    if not superset:
+        return body, content_type
+    text = body.decode(superset, errors="replace").encode("utf-8")
+    text = _XML_DECL.sub(rb"\g<1>utf-8\g<3>", text, count=1)
+    return text, "application/xml; charset=utf-8"
+
+
+def parse_feed(body: bytes, url: str, content_type: str = "",
+               now: datetime | None = None) -> ParsedFeed:
+    """Parse a feed body fetched from ``url``; ``ParseError`` only when nothing is usable."""
+    now = now or datetime.now(UTC)
+    if "json" in content_type.lower() or body.lstrip()[:1] == b"{":
+        return parse_json_feed(body, url, now)
+    body, content_type = _recode(body, content_type)
+    parsed = feedparser.parse(
+        io.BytesIO(body), sanitize_html=False, resolve_relative_uris=False,
+        response_headers={"content-type": content_type or "application/xml",
+                          "content-location": url},
+    )
+    if not parsed.entries and not parsed.feed.get("title"):
+        reason = parsed.get("bozo_exception") or "no feed elements found"
+        raise ParseError(f"{url}: not a feed: {reason}")
+    feed = parsed.feed
+    result = ParsedFeed(title=_text(feed.get("title")), link=feed.get("link"),
+                        format=parsed.get("version") or "unknown")
+    language = feed.get("language")
+    for entry in parsed.entries:
+        result.articles.append(_entry_article(entry, url, language, now))
+    return result
+
+
+def _text(value: object) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return html_to_text(value) if "<" in value else " ".join(value.split())
+
+
+def _when(entry: Any, *keys: str) -> datetime | None:
+    for key in keys:
+        value = entry.get(key)
+        if value:
+            try:
+                return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+            except (OverflowError, ValueError, TypeError):
+                continue
+    return None
+
+
+def _fullest(entry: Any) -> tuple[str, str | None]:
+    """(content, summary): the longest body wins; the summary is kept when it differs."""
+    bodies = [c.get("value", "") for c in entry.get("content", []) if isinstance(c, dict)]
+    summary = entry.get("summary") or ""
+    content = max([*bodies, summary], key=len, default="")
+    return content, summary if summary and summary != content else None
+
+
+def _entry_article(entry: Any, feed_url: str, language: str | None, now: datetime) -> Article:
+    link = entry.get("link")
+    link = absolute_url(link, feed_url) if link else None
+    content, summary = _fullest(entry)
+    authors = [a.get("name") for a in entry.get("authors", []) if a.get("name")]
+    tags = [t.get("term") or t.get("label") for t in entry.get("tags", [])]
+    return Article(
+        title=_text(entry.get("title")) or "",
+        content_html=content,
+        source="",
+        url=link if is_http_url(link) else None,
+        author=", ".join(authors) or _text(entry.get("author")),
+        tags=[t.strip() for t in tags if t and t.strip()],
+        published=_when(entry, "published_parsed", "updated_parsed", "created_parsed") or now,
+        summary=summary,
+        guid=entry.get("id") or None,
+        lang=(entry.get("content", [{}])[0].get("language") if entry.get("content") else None)
+        or language,
+        origin=feed_url,
+    )
+
+
+def parse_json_feed(body: bytes, url: str, now: datetime) -> ParsedFeed:
+    """JSON Feed 1.0/1.1 (https://www.jsonfeed.org/version/1.1/)."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ParseError(f"{url}: not a feed: invalid JSON ({exc})") from exc
+    if not isinstance(data, dict) or not str(data.get("version", "")).startswith(
+            "https://jsonfeed.org/version/"):
+        raise ParseError(f"{url}: not a feed: JSON without a jsonfeed.org version")
+    items = data.get("items")
+    if not isinstance(items, list):
+        raise ParseError(f"{url}: not a feed: JSON Feed without items")
+    result = ParsedFeed(title=_text(data.get("title")), link=data.get("home_page_url"),
+                        format="json" + str(data["version"]).rsplit("/", 1)[-1])
+    for item in items:
+        if isinstance(item, dict):
+            result.articles.append(_json_item(item, url, data, now))
+    return result
+
+
+def _json_item(item: dict[str, Any], feed_url: str, feed: dict[str, Any],
+               now: datetime) -> Article:
+    link = item.get("url") or item.get("external_url")
+    link = absolute_url(link, feed_url) if isinstance(link, str) else None
+    html = item.get("content_html")
+    if not isinstance(html, str) or not html:
+        text = item.get("content_text") if isinstance(item.get("content_text"), str) else ""
+        html = "".join(f"<p>{_escape(p)}</p>" for p in str(text).split("\n\n") if p.strip())
+    authors = item.get("authors") or ([item["author"]] if isinstance(item.get("author"), dict)
+                                      else [])
+    names = [a.get("name") for a in authors if isinstance(a, dict) and a.get("name")]
+    guid = item.get("id")
+    return Article(
+        title=_text(item.get("title")) or "",
+        content_html=html,
+        source="",
+        url=link if is_http_url(link) else None,
+        author=", ".join(str(n) for n in names) or None,
+        tags=[str(t) for t in item.get("tags", []) if isinstance(t, str | int)],
+        published=parse_date(item.get("date_published")) or parse_date(
+            item.get("date_modified")) or now,
+        summary=item.get("summary") if isinstance(item.get("summary"), str) else None,
+        guid=str(guid) if guid is not None else None,
+        lang=item.get("language") or feed.get("language"),
+        origin=feed_url,
+    )
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
