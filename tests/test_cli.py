@@ -104,3 +104,30 @@ def test_missing_default_config(tmp_path: Path, monkeypatch) -> None:
     result = CliRunner().invoke(main, ["stats"])
     assert result.exit_code == 1
     assert "config.yaml: no such configuration file" in result.output
+
+
+def test_fetch_and_sources_commands(cli, project: Path, feed_server) -> None:
+    from .conftest import DATA, write_sources
+    from .feedserver import Reply
+
+    rss = (DATA / "feeds" / "rss2.xml").read_bytes()
+    write_sources(project, [
+        {"name": "联合早报 · 中国", "slug": "zaobao-china",
+         "url": feed_server.serve("/rss", Reply(200, rss, {"ETag": '"a"'}))},
+        {"name": "Broken", "url": feed_server.serve("/500", Reply(500))},
+    ])
+    result = cli("fetch", "--publish")
+    assert result.exit_code == 1  # one source failed
+    assert "联合早报 · 中国: 3 new, 0 updated, 0 unchanged" in result.output
+    assert "Broken: error: " in result.output and "HTTP 500" in result.output
+    assert (project / "archive" / "public" / "sources" / "zaobao-china.xml").exists()
+    listing = cli("sources")
+    assert listing.exit_code == 0
+    assert "联合早报 · 中国 (zaobao-china)" in listing.output
+    assert "status 200, etag yes, 3 articles" in listing.output
+    assert "1 consecutive failures" in listing.output
+    states = json.loads(cli("sources", "--json").output)
+    assert {s["name"]: s["failures"] for s in states} == {"联合早报 · 中国": 0, "Broken": 1}
+    again = cli("fetch")
+    assert "Broken: skipped, waiting until" in again.output
+    assert "联合早报 · 中国: not modified" not in again.output  # not due yet: skipped too
