@@ -220,7 +220,7 @@ def wrap_figures(body: Tag) -> None:
         figure = caption.wrap(BeautifulSoup("", "lxml").new_tag("figure"))
         if isinstance(previous, Tag) and (previous.name == "img" or previous.find("img")):
             figure.insert(0, previous.extract())
-    for box in body.select(".wp-caption"):
+    for box in body.find_all(class_="wp-caption"):
         text = box.select_one(".wp-caption-text")
         box.name = "figure"
         if text is not None:
@@ -254,7 +254,8 @@ def drop_title_repeat(body: Tag, title: str) -> None:
     """A leading heading (or ``[title](url)`` paragraph) that only repeats the title."""
     wanted = _comparable(title)
     for element in body.find_all(["h1", "h2", "p", "header"], limit=3):
-        if _comparable(element.get_text()) == wanted:
+        text = element.get_text()
+        if len(text) <= 3 * len(title) + 20 and _comparable(text) == wanted:
             element.decompose()
             return
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import os
 import random
 from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -148,6 +150,7 @@ def publish_site(config: Config) -> PublishReport:
 
 
 MAX_BACKOFF = 24 * 3600
+MAX_WORKERS = 8  # processes that parse and clean fetched feeds
 
 
 def backoff_seconds(failures: int, every: int, rng: random.Random | None = None) -> float:
@@ -201,29 +204,82 @@ def _skip_reason(state: SourceState, now: datetime, force: bool) -> str | None:
     return None
 
 
+@dataclass(slots=True)
+class PreparedFeed:
+    """A fetched body parsed and cleaned (in a worker process), ready to store."""
+
+    title: str | None
+    link: str | None
+    articles: list[Article]
+    skipped: list[str]
+
+
+def prepare_feed(state: SourceState, body: bytes, url: str, content_type: str,
+                 now: datetime) -> PreparedFeed:
+    """Parse a feed body and prepare every entry. CPU-bound: runs in a worker process."""
+    parsed = parse_feed(body, url, content_type, now)
+    prepared, skipped = [], []
+    for entry in parsed.articles:
+        entry.source = state.name
+        entry.tags = list(dict.fromkeys([*state.tags, *entry.tags]))
+        entry.lang = state.lang or entry.lang
+        if entry.url is None and entry.guid:
+            entry.uid = f"guid:{state.slug}:{entry.guid}"
+        try:
+            prepared.append(prepare_article(entry))
+        except FeedsvcError as exc:
+            skipped.append(f"entry skipped: {exc}")
+    return PreparedFeed(parsed.title, parsed.link, prepared, skipped)
+
+
+Outcome = tuple[SourceState, FetchResult | FetchError, PreparedFeed | FeedsvcError | None]
+
+
 async def _fetch_all(db: Any, config: Config, states: list[SourceState],
                      on_done: Callable[[FetchReport], None] | None,
                      now: datetime) -> list[FetchReport]:
+    """Fetch concurrently; parse and clean on every core; store in this process."""
+    loop = asyncio.get_running_loop()
     reports = []
-    async with Fetcher(config.fetch) as fetcher:
-        async def one(state: SourceState) -> tuple[SourceState, FetchResult | FetchError]:
-            try:
-                return state, await fetcher.fetch(state.url, state.etag, state.last_modified)
-            except FetchError as exc:
-                return state, exc
+    workers = min(os.cpu_count() or 1, MAX_WORKERS, max(len(states), 1))
+    # Bodies in memory at once: those being fetched plus a short queue for the workers.
+    in_flight = asyncio.Semaphore(config.fetch.concurrency + 2 * workers)
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        async with Fetcher(config.fetch) as fetcher:
+            async def one(state: SourceState) -> Outcome:
+                async with in_flight:
+                    return await fetch_and_prepare(state)
 
-        for finished in asyncio.as_completed([one(s) for s in states]):
-            state, outcome = await finished
-            report = _archive_outcome(db, state, outcome, now)
-            reports.append(report)
-            if on_done:
-                on_done(report)
+            async def fetch_and_prepare(state: SourceState) -> Outcome:
+                try:
+                    result = await fetcher.fetch(state.url, state.etag, state.last_modified)
+                except FetchError as exc:
+                    return state, exc, None
+                if result.status != 200 or result.body is None:
+                    return state, result, None
+                try:
+                    prepared = await loop.run_in_executor(
+                        pool, prepare_feed, state, result.body, result.url,
+                        result.content_type, now)
+                except FeedsvcError as exc:
+                    return state, result, exc
+                except Exception as exc:  # a crash in one feed's parser must not stop the rest
+                    log.exception("preparing %s failed", result.url)
+                    return state, result, ParseError(f"{result.url}: cannot be parsed: {exc}")
+                return state, result, prepared
+
+            for finished in asyncio.as_completed([one(s) for s in states]):
+                report = _archive_outcome(db, *(await finished), now)
+                reports.append(report)
+                if on_done:
+                    on_done(report)
     return reports
 
 
 def _archive_outcome(db: Any, state: SourceState, outcome: FetchResult | FetchError,
+                     prepared: PreparedFeed | FeedsvcError | None,
                      now: datetime) -> FetchReport:
-    """Turn one fetch outcome into archived entries and stored fetch state."""
+    """Store one fetch outcome: entries, and the source's fetch state."""
     report = FetchReport(state.name)
     stamp = format_date(now)
     with store.transaction(db):
@@ -243,12 +299,11 @@ def _archive_outcome(db: Any, state: SourceState, outcome: FetchResult | FetchEr
             _fail(db, state, report, f"{outcome.url}: HTTP {outcome.status}", now,
                   outcome.retry_after)
             return report
-        if outcome.status == 200 and outcome.body is not None:
-            try:
-                _archive_entries(db, state, outcome, report, now)
-            except ParseError as exc:
-                _fail(db, state, report, str(exc), now)
-                return report
+        if isinstance(prepared, FeedsvcError):
+            _fail(db, state, report, str(prepared), now)
+            return report
+        if prepared is not None:
+            _store_entries(db, state, prepared, report, now)
         store.record_fetch(
             db, state.id, etag=outcome.etag, last_modified=outcome.last_modified,
             last_fetch=stamp, last_success=stamp, last_status=str(outcome.status),
@@ -258,23 +313,17 @@ def _archive_outcome(db: Any, state: SourceState, outcome: FetchResult | FetchEr
     return report
 
 
-def _archive_entries(db: Any, state: SourceState, outcome: FetchResult, report: FetchReport,
-                     now: datetime) -> None:
-    parsed = parse_feed(outcome.body or b"", outcome.url, outcome.content_type, now)
-    if parsed.title:
-        store.record_fetch(db, state.id, title=parsed.title, site_url=parsed.link)
-    for entry in parsed.articles:
-        entry.source = state.name
-        entry.tags = list(dict.fromkeys([*state.tags, *entry.tags]))
-        entry.lang = state.lang or entry.lang
-        if entry.url is None and entry.guid:
-            entry.uid = f"guid:{state.slug}:{entry.guid}"
+def _store_entries(db: Any, state: SourceState, prepared: PreparedFeed, report: FetchReport,
+                   now: datetime) -> None:
+    if prepared.title:
+        store.record_fetch(db, state.id, title=prepared.title, site_url=prepared.link)
+    report.notes += prepared.skipped
+    for article in prepared.articles:
         try:
-            article = prepare_article(entry)
             with store.savepoint(db):
                 result = store.save_article(db, article, now)
         except FeedsvcError as exc:
-            report.notes.append(f"entry skipped: {exc}")
+            report.notes.append(f"entry not stored: {exc}")
             continue
         report.count(result.status)
 

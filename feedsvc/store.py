@@ -30,6 +30,8 @@ def open_archive(path: str | Path) -> Database:
         db.execute("PRAGMA busy_timeout = 10000")
         db.execute("PRAGMA foreign_keys = ON")
         db.enable_wal()  # readers (server, search, sqlite3 shell) never block the writer
+        # In WAL mode NORMAL cannot corrupt the database; a power cut may lose the last commit.
+        db.execute("PRAGMA synchronous = NORMAL")
         migrate(db)
     except (sqlite3.Error, OSError) as exc:
         raise StoreError(f"{path}: cannot open the archive: {exc}") from exc

@@ -1,0 +1,44 @@
+"""Generated, realistic inputs: ~4-5 KB HTML bodies, mixed Chinese and English, lazy images,
+ad slots, escaped markup and tracking parameters."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from html import escape
+
+ZH = ("联合国秘书长古特雷斯昨天告诉中国，他期待中国政府允许联合国人权事务高级专员前往新疆进行"
+      "可信的访问。"
+      "路透社早前报道，办事处证实正就可能访疆事宜与中国展开谈判。")
+EN = ("UN Secretary-General Antonio Guterres told leaders in Beijing he expects them to allow "
+      "the human rights chief to make a credible visit to China, his spokesman said Saturday. ")
+
+
+def article_html(rng: random.Random, n: int) -> str:
+    paragraphs = []
+    for i in range(9):
+        text = ZH * 2 if (n + i) % 2 else EN * 2
+        paragraphs.append(f"<p>{text} ({n}.{i})</p>")
+    figure = (f'<div class="figure-media"><img class="lazyload" data-src="/img/{n}.jpg" '
+              f'src="data:image/gif;base64,R0lGOD"></div><figcaption>图 {n}</figcaption>')
+    ads = '<section id="imu"><div id="dfp-ad-imu1"></div></section><div class="adslot_x"></div>'
+    escaped = escape(paragraphs[3] + '<div class="cx_paywall_placeholder"></div>')
+    link = f'<p><a href="https://example.org/ref/{n}?utm_source=rss&amp;id={n}">ref</a></p>'
+    return figure + "".join(paragraphs[:3]) + ads + escaped + "".join(paragraphs[4:]) + link
+
+
+def rss_feed(feed: int, entries: int, base: str, rng: random.Random, extra: int = 0) -> bytes:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    items = []
+    for k in range(entries + extra):
+        n = feed * 1000 + k
+        when = format_datetime(now - timedelta(minutes=n % 10_000))
+        items.append(
+            f"<item><title>Story {n} 新闻 {n}</title>"
+            f"<link>{base}/story/{n}?utm_medium=rss</link><guid>{base}/story/{n}</guid>"
+            f"<pubDate>{when}</pubDate><category>tag{n % 7}</category>"
+            f"<description>{escape(article_html(rng, n))}</description></item>")
+    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+            f"<title>Feed {feed}</title><link>{base}/</link>{''.join(items)}</channel></rss>"
+            ).encode()
