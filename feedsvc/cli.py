@@ -139,13 +139,10 @@ def _print_fetch(report: FetchReport) -> None:
 def sources(ctx: click.Context, as_json: bool) -> None:
     """List the feed sources with their fetch state."""
     config = _config(ctx)
-    db = store.open_archive(config.database)
-    try:
+    with store.archive(config.database) as db:
         with store.transaction(db):
             store.sync_sources(db, config.sources, utc_now())
         states = store.source_states(db)
-    finally:
-        db.close()
     if as_json:
         click.echo(json.dumps([asdict(s) for s in states], ensure_ascii=False, indent=2))
         return
@@ -170,11 +167,8 @@ def sources(ctx: click.Context, as_json: bool) -> None:
 def search(ctx: click.Context, words: tuple[str, ...], source: str | None, tag: str | None,
            limit: int, as_json: bool) -> None:
     """Find archived articles by words in their title or text ("quoted phrase" allowed)."""
-    db = store.open_archive(_config(ctx).database)
-    try:
+    with store.archive(_config(ctx).database) as db:
         hits = query.search_articles(db, " ".join(words), source=source, tag=tag, limit=limit)
-    finally:
-        db.close()
     if as_json:
         click.echo(json.dumps([
             {"url": h.article.url, "title": h.article.title, "source": h.article.source,
@@ -202,11 +196,8 @@ def search(ctx: click.Context, words: tuple[str, ...], source: str | None, tag: 
 def stats(ctx: click.Context, as_json: bool) -> None:
     """What is in the archive."""
     config = _config(ctx)
-    db = store.open_archive(config.database)
-    try:
+    with store.archive(config.database) as db:
         figures = query.archive_stats(db)
-    finally:
-        db.close()
     figures["database"] = config.database
     figures["database_bytes"] = Path(config.database).stat().st_size
     if as_json:

@@ -92,19 +92,15 @@ def ingest_paths(config: Config, paths: Iterable[str | Path] | None = None,
     for missing in (p for p in wanted if not p.exists()):
         report.failures.append((str(missing), "no such file or folder"))
     files = list(iter_article_files(p for p in wanted if p.exists()))
-    db = store.open_archive(config.database)
-    try:
-        iterator = progress(files) if progress else files
+    with store.archive(config.database) as db:
         batch: list[Path] = []
-        for path in iterator:
+        for path in progress(files) if progress else files:
             batch.append(path)
             if len(batch) >= BATCH:
                 _ingest_batch(db, batch, report, now or utc_now())
                 batch = []
         if batch:
             _ingest_batch(db, batch, report, now or utc_now())
-    finally:
-        db.close()
     return report
 
 
@@ -132,8 +128,7 @@ def publish_site(config: Config) -> PublishReport:
     """Regenerate every feed, ``feeds.opml`` and ``index.html`` from the archive."""
     report = PublishReport()
     public = config.public
-    db = store.open_archive(config.database)
-    try:
+    with store.archive(config.database) as db:
         feeds = query.list_feeds(db)
         for feed in feeds:
             articles = query.feed_articles(db, feed, public.entries_per_feed)
@@ -142,10 +137,7 @@ def publish_site(config: Config) -> PublishReport:
             else:
                 report.unchanged += 1
         latest = query.feed_articles(db, feeds[0], 20)
-        report.written += publish_directory(public.dir, public.base_url, public.title, feeds,
-                                            latest)
-    finally:
-        db.close()
+    report.written += publish_directory(public.dir, public.base_url, public.title, feeds, latest)
     return report
 
 
@@ -173,27 +165,30 @@ def fetch_sources(config: Config, names: Iterable[str] = (), force: bool = False
     skipped unless ``force`` or named explicitly.
     """
     now = now or utc_now()
-    db = store.open_archive(config.database)
-    try:
+    with store.archive(config.database) as db:
         with store.transaction(db):
             store.sync_sources(db, config.sources, now)
-        states = store.source_states(db)
-        wanted = set(names)
-        unknown = wanted - {s.name for s in states} - {s.slug for s in states}
-        reports = [FetchReport(name, status="error", error="no such source in the config")
-                   for name in sorted(unknown)]
-        chosen = [s for s in states if not wanted or s.name in wanted or s.slug in wanted]
-        work = []
-        for state in chosen:
-            skip = _skip_reason(state, now, force or bool(wanted))
-            if skip:
-                reports.append(FetchReport(state.name, status="skipped", notes=[skip]))
-            else:
-                work.append(state)
+        work, reports = _select_sources(store.source_states(db), set(names), force, now)
         reports += asyncio.run(_fetch_all(db, config, work, on_done, now))
-    finally:
-        db.close()
     return reports
+
+
+def _select_sources(states: list[SourceState], wanted: set[str], force: bool,
+                    now: datetime) -> tuple[list[SourceState], list[FetchReport]]:
+    """(sources to fetch, reports for unknown names and skipped sources)."""
+    unknown = wanted - {s.name for s in states} - {s.slug for s in states}
+    reports = [FetchReport(name, status="error", error="no such source in the config")
+               for name in sorted(unknown)]
+    work = []
+    for state in states:
+        if wanted and state.name not in wanted and state.slug not in wanted:
+            continue
+        skip = _skip_reason(state, now, force or bool(wanted))
+        if skip:
+            reports.append(FetchReport(state.name, status="skipped", notes=[skip]))
+        else:
+            work.append(state)
+    return work, reports
 
 
 def _skip_reason(state: SourceState, now: datetime, force: bool) -> str | None:

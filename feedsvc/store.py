@@ -38,6 +38,16 @@ def open_archive(path: str | Path) -> Database:
     return db
 
 
+@contextmanager
+def archive(path: str | Path) -> Iterator[Database]:
+    """``open_archive`` for a ``with`` block: closed however the block ends."""
+    db = open_archive(path)
+    try:
+        yield db
+    finally:
+        db.close()
+
+
 def _v1(db: Database) -> None:
     db.table("sources").create({
         "id": int, "slug": str, "name": str, "kind": str, "url": str, "site_url": str,
