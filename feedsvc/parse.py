@@ -12,6 +12,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from html import escape
 from typing import Any
 
 import feedparser
@@ -149,7 +150,8 @@ def _json_item(item: dict[str, Any], feed_url: str, feed: dict[str, Any],
     html = item.get("content_html")
     if not isinstance(html, str) or not html:
         text = item.get("content_text") if isinstance(item.get("content_text"), str) else ""
-        html = "".join(f"<p>{_escape(p)}</p>" for p in str(text).split("\n\n") if p.strip())
+        html = "".join(f"<p>{escape(p, quote=False)}</p>" for p in str(text).split("\n\n")
+                       if p.strip())
     authors = item.get("authors") or ([item["author"]] if isinstance(item.get("author"), dict)
                                       else [])
     names = [a.get("name") for a in authors if isinstance(a, dict) and a.get("name")]
@@ -169,6 +171,3 @@ def _json_item(item: dict[str, Any], feed_url: str, feed: dict[str, Any],
         origin=feed_url,
     )
 
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -34,10 +34,10 @@ BATCH = 200  # articles per transaction: fast, and a crash loses at most one bat
 FALLBACK_SOURCE = "inbox"
 
 
-def _source_name(article: Article) -> str:
-    if article.source.strip():
-        return clean_name(article.source)
-    host = urlsplit(article.url).hostname if article.url else None
+def _source_name(source: str, url: str | None) -> str:
+    if source.strip():
+        return clean_name(source)
+    host = urlsplit(url).hostname if url else None
     return host.removeprefix("www.") if host else FALLBACK_SOURCE
 
 
@@ -62,7 +62,7 @@ def prepare_article(article: Article) -> Article:
     summary = html_to_text(clean_html(article.summary)) if article.summary else ""
     summary = summary or summarize(html_to_text(content, media_text=False))
     canonical = canonical_url(url) if url else None
-    source = _source_name(replace(article, url=url))
+    source = _source_name(article.source, url)
     prepared = replace(
         article, url=url, title=title or "(untitled)", content_html=content, content_text=text,
         summary=xml_safe(summary) or None, canonical_url=canonical, source=xml_safe(source),
