@@ -15,10 +15,9 @@ import click
 
 from feedsvc import __version__, query, store
 from feedsvc.config import config_path, load_config
-from feedsvc.dates import utc_now
 from feedsvc.errors import FeedsvcError
 from feedsvc.models import Config, FetchReport
-from feedsvc.pipeline import fetch_sources, ingest_paths, publish_site
+from feedsvc.pipeline import fetch_sources, ingest_paths, list_sources, publish_site
 
 PROGRESS_MIN = 50  # files; fewer finish before a bar would help
 
@@ -139,10 +138,7 @@ def _print_fetch(report: FetchReport) -> None:
 def sources(ctx: click.Context, as_json: bool) -> None:
     """List the feed sources with their fetch state."""
     config = _config(ctx)
-    with store.archive(config.database) as db:
-        with store.transaction(db):
-            store.sync_sources(db, config.sources, utc_now())
-        states = store.source_states(db)
+    states = list_sources(config)
     if as_json:
         click.echo(json.dumps([asdict(s) for s in states], ensure_ascii=False, indent=2))
         return

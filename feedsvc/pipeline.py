@@ -173,6 +173,14 @@ def fetch_sources(config: Config, names: Iterable[str] = (), force: bool = False
     return reports
 
 
+def list_sources(config: Config, now: datetime | None = None) -> list[SourceState]:
+    """The configured sources with their fetch state (the table synced with the config)."""
+    with store.archive(config.database) as db:
+        with store.transaction(db):
+            store.sync_sources(db, config.sources, now or utc_now())
+        return store.source_states(db)
+
+
 def _select_sources(states: list[SourceState], wanted: set[str], force: bool,
                     now: datetime) -> tuple[list[SourceState], list[FetchReport]]:
     """(sources to fetch, reports for unknown names and skipped sources)."""
