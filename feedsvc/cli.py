@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -15,9 +15,13 @@ import click
 
 from feedsvc import __version__, query, store
 from feedsvc.config import config_path, load_config
+from feedsvc.daemon import Daemon, event_loop_runner, listen, serve_only
 from feedsvc.errors import FeedsvcError
+from feedsvc.lock import ArchiveLock
+from feedsvc.logs import setup_logging
 from feedsvc.models import Config, FetchReport
 from feedsvc.pipeline import fetch_sources, ingest_paths, list_sources, publish_site
+from feedsvc.server import create_app
 
 PROGRESS_MIN = 50  # files; fewer finish before a bar would help
 
@@ -38,13 +42,15 @@ class FeedsvcGroup(click.Group):
               help="Configuration file [default: ./config.yaml, or $FEEDSVC_CONFIG].")
 @click.option("-v", "--verbose", count=True, help="More log output (repeatable).")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+@click.option("--log-json", is_flag=True, help="Log JSON lines (for log collectors).")
 @click.version_option(__version__, prog_name="feedsvc")
 @click.pass_context
-def main(ctx: click.Context, config_file: str | None, verbose: int, quiet: bool) -> None:
+def main(ctx: click.Context, config_file: str | None, verbose: int, quiet: bool,
+         log_json: bool) -> None:
     """feedsvc: keep every article, clean it, republish it as feeds."""
-    level = logging.ERROR if quiet else logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    ctx.obj = {"config_file": config_file, "quiet": quiet}
+    setup_logging(verbose, quiet, log_json)
+    ctx.obj = {"config_file": config_file, "quiet": quiet, "verbose": verbose,
+               "log_json": log_json}
 
 
 def _config(ctx: click.Context) -> Config:
@@ -130,6 +136,49 @@ def _print_fetch(report: FetchReport) -> None:
                    f"{report.unchanged} unchanged")
     for note in report.notes:
         click.echo(f"    {note}", err=bool(report.error))
+
+
+def _server_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    command = click.option("--port", type=click.IntRange(0, 65535),
+                           help="Port [default: server.port from the config, 8080].")(command)
+    return click.option("--host", help="Address to listen on [default: server.host, "
+                        "127.0.0.1].")(command)
+
+
+@main.command()
+@click.option("--once", is_flag=True,
+              help="One cycle (inbox, every due source, publish), then exit: for cron.")
+@_server_options
+@click.pass_context
+def run(ctx: click.Context, once: bool, host: str | None, port: int | None) -> None:
+    """The daemon: fetch on schedule, ingest the inbox, publish, and serve the site."""
+    config = _config(ctx)
+    setup_logging(ctx.obj["verbose"], ctx.obj["quiet"], ctx.obj["log_json"], logging.INFO)
+    daemon = Daemon(config)
+    with ArchiveLock(config.database), event_loop_runner() as runner:
+        if once:
+            failures = runner.run(daemon.run_once())
+            if failures:
+                click.echo(f"feedsvc: {failures} sources or files failed (see the log)",
+                           err=True)
+                ctx.exit(1)
+            return
+        sock = listen(host or config.server.host,
+                      config.server.port if port is None else port)
+        runner.run(daemon.run(sock, access_log=ctx.obj["verbose"] >= 1))
+
+
+@main.command()
+@_server_options
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Serve the published site (public/) alone, without fetching or publishing."""
+    config = _config(ctx)
+    setup_logging(ctx.obj["verbose"], ctx.obj["quiet"], ctx.obj["log_json"], logging.INFO)
+    sock = listen(host or config.server.host, config.server.port if port is None else port)
+    app = create_app(config.public.dir, config.server.max_age)
+    with event_loop_runner() as runner:
+        runner.run(serve_only(app, sock, access_log=ctx.obj["verbose"] >= 1))
 
 
 @main.command()

@@ -10,13 +10,14 @@ from typing import Any
 import yaml
 
 from feedsvc.errors import ConfigError
-from feedsvc.models import Config, FetchConfig, PublicConfig, SourceConfig
+from feedsvc.models import Config, FetchConfig, PublicConfig, ServerConfig, SourceConfig
 from feedsvc.urls import is_http_url
 
 DEFAULT_CONFIG = "config.yaml"
 CONFIG_ENV = "FEEDSVC_CONFIG"
-TOP_KEYS = {"database", "inbox", "public", "sources", "fetch"}
+TOP_KEYS = {"database", "inbox", "public", "sources", "fetch", "server"}
 FETCH_KEYS = {"concurrency", "per_host", "timeout", "max_bytes", "user_agent"}
+SERVER_KEYS = {"host", "port", "max_age"}
 PUBLIC_KEYS = {"dir", "base_url", "entries_per_feed", "title"}
 SOURCE_KEYS = {"name", "url", "slug", "tags", "every", "lang"}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
@@ -138,7 +139,21 @@ def load_config(path: str | Path) -> Config:
         ),
         sources=_sources(check, top.get("sources")),
         fetch=_fetch(check, top.get("fetch")),
+        server=_server(check, top.get("server")),
     )
+
+
+def _server(check: _Checker, value: object) -> ServerConfig:
+    entry = check.mapping(value, "server", SERVER_KEYS)
+    port = entry.get("port", 8080)
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise check.fail("server.port", f"expected a port number 0-65535, got {_shown(port)}")
+    max_age = parse_duration(entry.get("max_age", 60)) if entry.get("max_age") != 0 else 0
+    if max_age is None:
+        raise check.fail("server.max_age", f"expected a duration like 60s, got "
+                         f"{_shown(entry.get('max_age'))}")
+    return ServerConfig(host=check.text(entry.get("host", "127.0.0.1"), "server.host"),
+                        port=port, max_age=max_age)
 
 
 def _fetch(check: _Checker, value: object) -> FetchConfig:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
 
 from feedsvc.decode import decode_text
@@ -27,13 +27,16 @@ def sniff_format(text: str) -> str:
 READERS = {"post": read_post, "page": read_page, "wire": read_wire}
 
 
-def iter_article_files(paths: Iterable[str | Path]) -> Iterator[Path]:
-    """Every file under ``paths`` (folders recursively, sorted), hidden ones skipped."""
+def iter_article_files(paths: Iterable[str | Path],
+                       skip: Collection[Path] = ()) -> Iterator[Path]:
+    """Every file under ``paths`` (folders recursively, sorted), hidden ones and those
+    under the folders in ``skip`` left out."""
     for path in map(Path, paths):
         if path.is_dir():
             found = sorted(p for p in path.rglob("*") if p.is_file())
             yield from (p for p in found
-                        if not any(part.startswith(".") for part in p.relative_to(path).parts))
+                        if not any(part.startswith(".") for part in p.relative_to(path).parts)
+                        and not any(folder in p.parents for folder in skip))
         else:
             yield path
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 
 @dataclass(slots=True)
@@ -62,6 +63,15 @@ class FetchConfig:
 
 
 @dataclass(slots=True, frozen=True)
+class ServerConfig:
+    """Where ``feedsvc run`` / ``feedsvc serve`` listen, and how long clients may cache."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    max_age: int = 60  # Cache-Control max-age for published files, seconds
+
+
+@dataclass(slots=True, frozen=True)
 class Config:
     path: str  # the config file itself, for messages
     database: str
@@ -69,6 +79,7 @@ class Config:
     public: PublicConfig
     sources: tuple[SourceConfig, ...] = ()
     fetch: FetchConfig = field(default_factory=FetchConfig)
+    server: ServerConfig = field(default_factory=ServerConfig)
 
 
 @dataclass(slots=True)
@@ -80,11 +91,31 @@ class SaveResult:
 
 
 @dataclass(slots=True)
+class FileResult:
+    """What happened to one ingested file: new/updated/unchanged, or failed and why."""
+
+    path: Path
+    status: str
+    reason: str | None = None
+    article_id: int | None = None
+
+
+@dataclass(slots=True)
 class IngestReport:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)  # (input name, reason)
+    changed: list[int] = field(default_factory=list)  # ids of new and updated articles
+
+    def add(self, results: list[FileResult]) -> None:
+        for result in results:
+            if result.status == "failed":
+                self.failures.append((str(result.path), result.reason or "failed"))
+                continue
+            self.count(result.status)
+            if result.status != "unchanged" and result.article_id is not None:
+                self.changed.append(result.article_id)
 
     @property
     def failed(self) -> int:
@@ -161,6 +192,7 @@ class FetchReport:
     status: str = ""  # "200", "304", "error", "skipped"...
     error: str | None = None
     notes: list[str] = field(default_factory=list)
+    changed: list[int] = field(default_factory=list)  # ids of new and updated articles
 
     def count(self, status: str) -> None:
         setattr(self, status, getattr(self, status) + 1)

@@ -7,8 +7,9 @@ import hashlib
 import logging
 import os
 import random
+import signal
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,7 +23,14 @@ from feedsvc.errors import FeedsvcError, FetchError, ParseError
 from feedsvc.fetch import Fetcher, FetchResult
 from feedsvc.files import iter_article_files, read_article_file
 from feedsvc.formats.wire import derive_title
-from feedsvc.models import Article, Config, FetchReport, IngestReport, SourceState
+from feedsvc.models import (
+    Article,
+    Config,
+    FetchReport,
+    FileResult,
+    IngestReport,
+    SourceState,
+)
 from feedsvc.names import clean_name
 from feedsvc.parse import parse_feed
 from feedsvc.publish import publish_directory, publish_feed
@@ -32,6 +40,7 @@ from feedsvc.urls import canonical_url, is_http_url
 log = logging.getLogger(__name__)
 BATCH = 200  # articles per transaction: fast, and a crash loses at most one batch of work
 FALLBACK_SOURCE = "inbox"
+FILED_DIRS = ("done", "failed")  # where the daemon moves inbox files it has handled
 
 
 def _source_name(source: str, url: str | None) -> str:
@@ -81,6 +90,7 @@ def prepare_article(article: Article) -> Article:
 class PublishReport:
     written: list[str] = field(default_factory=list)
     unchanged: int = 0
+    stopped: bool = False  # ended early by ``should_stop``
 
 
 def ingest_paths(config: Config, paths: Iterable[str | Path] | None = None,
@@ -91,31 +101,36 @@ def ingest_paths(config: Config, paths: Iterable[str | Path] | None = None,
     wanted = [Path(p) for p in (paths or [config.inbox])]
     for missing in (p for p in wanted if not p.exists()):
         report.failures.append((str(missing), "no such file or folder"))
-    files = list(iter_article_files(p for p in wanted if p.exists()))
+    # Files the daemon has filed away under inbox/done and inbox/failed are not new input.
+    filed = {Path(config.inbox) / name for name in FILED_DIRS} if paths is None else set()
+    files = list(iter_article_files((p for p in wanted if p.exists()), skip=filed))
     with store.archive(config.database) as db:
         batch: list[Path] = []
         for path in progress(files) if progress else files:
             batch.append(path)
             if len(batch) >= BATCH:
-                _ingest_batch(db, batch, report, now or utc_now())
+                report.add(ingest_files(db, batch, now or utc_now()))
                 batch = []
         if batch:
-            _ingest_batch(db, batch, report, now or utc_now())
+            report.add(ingest_files(db, batch, now or utc_now()))
     return report
 
 
-def _ingest_batch(db: Any, paths: list[Path], report: IngestReport, now: datetime) -> None:
+def ingest_files(db: Any, paths: list[Path], now: datetime) -> list[FileResult]:
+    """Archive these files in one transaction; one result per file, failures included."""
+    results = []
     with store.transaction(db):
         for path in paths:
             try:
                 article = prepare_article(read_article_file(path))
                 with store.savepoint(db):
-                    result = store.save_article(db, article, now)
+                    saved = store.save_article(db, article, now)
             except FeedsvcError as exc:
-                report.failures.append((str(path), _reason(exc, path)))
+                results.append(FileResult(path, "failed", _reason(exc, path)))
                 log.warning("%s", exc)
                 continue
-            report.count(result.status)
+            results.append(FileResult(path, saved.status, article_id=saved.article_id))
+    return results
 
 
 def _reason(exc: Exception, path: Path) -> str:
@@ -124,19 +139,34 @@ def _reason(exc: Exception, path: Path) -> str:
     return text.removeprefix(f"{path}: ")
 
 
-def publish_site(config: Config) -> PublishReport:
-    """Regenerate every feed, ``feeds.opml`` and ``index.html`` from the archive."""
+def publish_site(config: Config, db: Any | None = None,
+                 changed: Iterable[int] | None = None,
+                 should_stop: Callable[[], bool] | None = None) -> PublishReport:
+    """Regenerate the feeds, ``feeds.opml`` and ``index.html`` from the archive.
+
+    With ``changed`` (article ids), only the feeds holding those articles are rendered:
+    the daemon's incremental publish. ``db`` lets a caller reuse its connection;
+    ``should_stop`` ends the work between two files (every file is written whole).
+    """
+    if db is None:
+        with store.archive(config.database) as own:
+            return publish_site(config, own, changed, should_stop)
     report = PublishReport()
     public = config.public
-    with store.archive(config.database) as db:
-        feeds = query.list_feeds(db)
-        for feed in feeds:
-            articles = query.feed_articles(db, feed, public.entries_per_feed)
-            if publish_feed(public.dir, public.base_url, public.title, feed, articles):
-                report.written.append(feed.path)
-            else:
-                report.unchanged += 1
-        latest = query.feed_articles(db, feeds[0], 20)
+    feeds = query.list_feeds(db)
+    affected = query.feeds_of_articles(db, changed) if changed is not None else None
+    for feed in feeds:
+        if affected is not None and feed.path not in affected:
+            continue
+        if should_stop and should_stop():
+            report.stopped = True
+            return report
+        articles = query.feed_articles(db, feed, public.entries_per_feed)
+        if publish_feed(public.dir, public.base_url, public.title, feed, articles):
+            report.written.append(feed.path)
+        else:
+            report.unchanged += 1
+    latest = query.feed_articles(db, feeds[0], 20)
     report.written += publish_directory(public.dir, public.base_url, public.title, feeds, latest)
     return report
 
@@ -238,48 +268,63 @@ def prepare_feed(state: SourceState, body: bytes, url: str, content_type: str,
 Outcome = tuple[SourceState, FetchResult | FetchError, PreparedFeed | FeedsvcError | None]
 
 
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl-C and SIGTERM to the main process, which shuts them down."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def worker_count(jobs: int) -> int:
+    """Processes that parse and clean feeds: one per core (at most ``MAX_WORKERS``)."""
+    return min(os.cpu_count() or 1, MAX_WORKERS, max(jobs, 1))
+
+
+def worker_pool(workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupts)
+
+
+async def fetch_and_prepare(fetcher: Fetcher, pool: Executor, state: SourceState,
+                            now: datetime) -> Outcome:
+    """Fetch one source and, when it sent a body, parse and clean it in ``pool``."""
+    try:
+        result = await fetcher.fetch(state.url, state.etag, state.last_modified)
+    except FetchError as exc:
+        return state, exc, None
+    if result.status != 200 or result.body is None:
+        return state, result, None
+    try:
+        prepared = await asyncio.get_running_loop().run_in_executor(
+            pool, prepare_feed, state, result.body, result.url, result.content_type, now)
+    except FeedsvcError as exc:
+        return state, result, exc
+    except Exception as exc:  # a crash in one feed's parser must not stop the rest
+        log.exception("preparing %s failed", result.url)
+        return state, result, ParseError(f"{result.url}: cannot be parsed: {exc}")
+    return state, result, prepared
+
+
 async def _fetch_all(db: Any, config: Config, states: list[SourceState],
                      on_done: Callable[[FetchReport], None] | None,
                      now: datetime) -> list[FetchReport]:
     """Fetch concurrently; parse and clean on every core; store in this process."""
-    loop = asyncio.get_running_loop()
     reports = []
-    workers = min(os.cpu_count() or 1, MAX_WORKERS, max(len(states), 1))
-    # Bodies in memory at once: those being fetched plus a short queue for the workers.
-    in_flight = asyncio.Semaphore(config.fetch.concurrency + 2 * workers)
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    workers = worker_count(len(states))
+    with worker_pool(workers) as pool:
+        # Bodies in memory at once: those being fetched plus a short queue for the workers.
+        in_flight = asyncio.Semaphore(config.fetch.concurrency + 2 * workers)
         async with Fetcher(config.fetch) as fetcher:
             async def one(state: SourceState) -> Outcome:
                 async with in_flight:
-                    return await fetch_and_prepare(state)
-
-            async def fetch_and_prepare(state: SourceState) -> Outcome:
-                try:
-                    result = await fetcher.fetch(state.url, state.etag, state.last_modified)
-                except FetchError as exc:
-                    return state, exc, None
-                if result.status != 200 or result.body is None:
-                    return state, result, None
-                try:
-                    prepared = await loop.run_in_executor(
-                        pool, prepare_feed, state, result.body, result.url,
-                        result.content_type, now)
-                except FeedsvcError as exc:
-                    return state, result, exc
-                except Exception as exc:  # a crash in one feed's parser must not stop the rest
-                    log.exception("preparing %s failed", result.url)
-                    return state, result, ParseError(f"{result.url}: cannot be parsed: {exc}")
-                return state, result, prepared
+                    return await fetch_and_prepare(fetcher, pool, state, now)
 
             for finished in asyncio.as_completed([one(s) for s in states]):
-                report = _archive_outcome(db, *(await finished), now)
+                report = archive_outcome(db, *(await finished), now)
                 reports.append(report)
                 if on_done:
                     on_done(report)
     return reports
 
 
-def _archive_outcome(db: Any, state: SourceState, outcome: FetchResult | FetchError,
+def archive_outcome(db: Any, state: SourceState, outcome: FetchResult | FetchError,
                      prepared: PreparedFeed | FeedsvcError | None,
                      now: datetime) -> FetchReport:
     """Store one fetch outcome: entries, and the source's fetch state."""
@@ -329,6 +374,8 @@ def _store_entries(db: Any, state: SourceState, prepared: PreparedFeed, report: 
             report.notes.append(f"entry not stored: {exc}")
             continue
         report.count(result.status)
+        if result.status != "unchanged":
+            report.changed.append(result.article_id)
 
 
 def _fail(db: Any, state: SourceState, report: FetchReport, message: str, now: datetime,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,6 +66,23 @@ def feed_articles(db: Any, feed: FeedInfo, limit: int) -> list[StoredArticle]:
     sql = (f"SELECT {_ARTICLE_COLUMNS} FROM articles a {joins} {where} "
            "ORDER BY a.published DESC, a.id DESC LIMIT ?")
     return [_article(row) for row in _rows(db, sql, [*params, limit])]
+
+
+def feeds_of_articles(db: Any, article_ids: Iterable[int]) -> set[str]:
+    """The paths of the feeds these articles appear in (always including ``all``)."""
+    ids = sorted(set(article_ids))
+    paths = {FeedInfo("all", "", "all", 0, None).path}
+    for start in range(0, len(ids), 500):  # stay under SQLite's parameter limit
+        chunk = ids[start:start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        for row in _rows(db, f"""
+                SELECT 'source' AS kind, s.slug FROM articles a
+                JOIN sources s ON s.id = a.source_id WHERE a.id IN ({marks})
+                UNION SELECT 'tag', t.slug FROM article_tags at
+                JOIN tags t ON t.id = at.tag_id WHERE at.article_id IN ({marks})""",
+                         [*chunk, *chunk]):
+            paths.add(FeedInfo(row["kind"], "", row["slug"], 0, None).path)
+    return paths
 
 
 @dataclass(slots=True, frozen=True)

@@ -274,12 +274,15 @@ def sync_sources(db: Database, sources: tuple[SourceConfig, ...], now: datetime)
         db.execute(f"UPDATE sources SET {changes} WHERE id = ?", [*params, row[0]])
 
 
-def source_states(db: Database) -> list[SourceState]:
-    """Every feed source with its fetch state and archived article count, by name."""
+def source_states(db: Database, source_id: int | None = None) -> list[SourceState]:
+    """Every feed source (or the one with ``source_id``) with its fetch state and archived
+    article count, by name."""
+    only = "AND s.id = ?" if source_id is not None else ""
     cursor = db.execute(
         f"SELECT {', '.join('s.' + c for c in _STATE_COLUMNS)}, "
         "(SELECT count(*) FROM articles a WHERE a.source_id = s.id) "
-        "FROM sources s WHERE s.kind = 'feed' ORDER BY s.name")
+        f"FROM sources s WHERE s.kind = 'feed' {only} ORDER BY s.name",
+        [source_id] if source_id is not None else [])
     states = []
     for row in cursor.fetchall():
         values = dict(zip(_STATE_COLUMNS, row, strict=False))

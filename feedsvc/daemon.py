@@ -1,0 +1,422 @@
+"""``feedsvc run``: one process that fetches on schedule, watches the inbox, publishes, serves.
+
+Everything shares one asyncio loop: APScheduler 3 (``AsyncIOScheduler``) fires one job per
+source and the inbox watcher, and uvicorn serves ``public/``. Archive writes go through a
+single writer thread holding the only write connection, so the loop (and with it the
+server) never waits on SQLite; parsing and cleaning fetched feeds runs in a process pool.
+Publishing is debounced: a burst of changes regenerates each affected feed once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import signal
+import socket
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+import uvicorn
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from starlette.applications import Starlette
+
+from feedsvc import store
+from feedsvc.dates import parse_date, utc_now
+from feedsvc.errors import FeedsvcError
+from feedsvc.fetch import Fetcher
+from feedsvc.inbox import InboxWatcher
+from feedsvc.metrics import Metrics
+from feedsvc.models import Config, FetchReport, IngestReport, SourceState
+from feedsvc.pipeline import (
+    BATCH,
+    Outcome,
+    archive_outcome,
+    due,
+    fetch_and_prepare,
+    ingest_files,
+    publish_site,
+    worker_count,
+    worker_pool,
+)
+from feedsvc.server import create_app
+
+log = logging.getLogger("feedsvc.daemon")
+T = TypeVar("T")
+
+INBOX_POLL = 1.0  # seconds between inbox scans
+PUBLISH_QUIET = 1.0  # publish once no change has come for this long...
+PUBLISH_MAX_DELAY = 10.0  # ...or this long after the first unpublished change
+START_SPREAD = 5.0  # seconds over which the first fetches of all sources are spread
+SHUTDOWN_GRACE = 3.0  # seconds open HTTP connections get to finish
+
+
+def jitter(every: int) -> float:
+    """Up to 10 % of the interval (at most a minute), so sources don't fire together."""
+    return random.uniform(0, min(every * 0.1, 60.0))
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: the daemon decides when to stop."""
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """Bind the listening socket here, so a busy port is a clear error before anything runs."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise FeedsvcError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    return sock
+
+
+def make_server(app: Starlette, sock: socket.socket, access_log: bool) -> _Server:
+    config = uvicorn.Config(app, log_config=None, access_log=access_log, lifespan="off",
+                            timeout_graceful_shutdown=int(SHUTDOWN_GRACE), server_header=False)
+    server = _Server(config)
+    host, port = sock.getsockname()[:2]
+    log.info("serving on http://%s:%s/", f"[{host}]" if ":" in host else host, port,
+             extra={"event": "listen", "port": port})
+    return server
+
+
+def event_loop_runner() -> asyncio.Runner:
+    """uvloop when installed (faster serving), else the standard loop."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.Runner()
+    return asyncio.Runner(loop_factory=uvloop.new_event_loop)
+
+
+class Daemon:
+    def __init__(self, config: Config, settle: float = 2.0) -> None:
+        self.config = config
+        self.metrics = Metrics()
+        self.inbox = InboxWatcher(config.inbox, settle)
+        self.states: dict[str, SourceState] = {}
+        self.started = utc_now()
+        self.last_publish: str | None = None
+        self.failures = 0  # sources and files that failed (the exit code of --once)
+        self.scheduler: AsyncIOScheduler | None = None
+        self.fetcher: Fetcher | None = None
+        self.pool: ProcessPoolExecutor | None = None
+        self._db: Any = None
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="feedsvc-writer")
+        self._stopping = asyncio.Event()
+        self._publish_wanted = asyncio.Event()
+        self._dirty: set[int] = set()
+        self._publish_everything = True  # the first publish after start is a full one
+
+    # -- the writer thread --------------------------------------------------------------
+
+    async def _write(self, work: Callable[..., T], *args: Any) -> T:
+        """Run ``work(db, *args)`` in the writer thread, one job after another."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._writer, partial(self._with_db, work, *args))
+
+    def _with_db(self, work: Callable[..., T], *args: Any) -> T:
+        if self._db is None:
+            self._db = store.open_archive(self.config.database)
+        return work(self._db, *args)
+
+    def _close_db(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def stop(self) -> None:
+        if not self._stopping.is_set():
+            log.info("stopping: finishing the current write", extra={"event": "stop"})
+            self._stopping.set()
+
+    async def run(self, sock: socket.socket | None, access_log: bool = False) -> None:
+        """Serve and schedule until ``stop()`` (SIGTERM, SIGINT)."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stop)
+        tasks: list[asyncio.Task[Any]] = []
+        server: _Server | None = None
+        try:
+            await self._load_sources()
+            async with Fetcher(self.config.fetch) as self.fetcher:
+                if sock is not None:
+                    app = create_app(self.config.public.dir, self.config.server.max_age,
+                                     self.metrics, self.health)
+                    server = make_server(app, sock, access_log)
+                    tasks.append(asyncio.create_task(server.serve(sockets=[sock])))
+                tasks.append(asyncio.create_task(self._publisher()))
+                self._start_scheduler()
+                self._publish_wanted.set()  # a fresh start publishes the whole archive
+                await self._stopping.wait()
+                await self._shutdown(server, tasks)
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+
+    async def run_once(self) -> int:
+        """One full cycle: the inbox, every due source, a publish. Returns the failures."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stop)
+        try:
+            await self._load_sources()
+            async with Fetcher(self.config.fetch) as self.fetcher:
+                cycle = asyncio.create_task(self._one_cycle())
+                stopped = asyncio.create_task(self._stopping.wait())
+                await asyncio.wait({cycle, stopped}, return_when=asyncio.FIRST_COMPLETED)
+                for task in (cycle, stopped):
+                    task.cancel()
+                await asyncio.gather(cycle, stopped, return_exceptions=True)
+                if cycle.done() and not cycle.cancelled() and cycle.exception():
+                    raise cycle.exception()  # type: ignore[misc]
+                await self._drain()
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+        return self.failures
+
+    async def _one_cycle(self) -> None:
+        self.inbox.ready(settle=0.0)  # a first look, to see which files are still growing
+        await asyncio.sleep(0.5)
+        await self._inbox_pass(settle=0.0)
+        await asyncio.gather(*(self._fetch_source(slug) for slug in self.states))
+        await self._publish()
+
+    async def _load_sources(self) -> None:
+        states = await self._write(_sync_sources, self.config, utc_now())
+        self.states = {state.slug: state for state in states}
+        if states:
+            self.pool = worker_pool(worker_count(len(states)))
+        for state in states:
+            if state.last_success:
+                self.metrics.last_success.labels(state.name).set(
+                    parse_date(state.last_success).timestamp())  # type: ignore[union-attr]
+
+    def _start_scheduler(self) -> None:
+        scheduler = AsyncIOScheduler(
+            timezone="UTC",
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None})
+        now = utc_now()
+        for slug, state in self.states.items():
+            start = now + timedelta(seconds=random.uniform(0, min(START_SPREAD,
+                                                                  state.every_seconds / 2)))
+            if not due(state, now):
+                start = parse_date(state.next_due) or start  # wait out the backoff
+            scheduler.add_job(
+                self._fetch_source, IntervalTrigger(seconds=state.every_seconds,
+                                                    jitter=min(state.every_seconds * 0.1, 60)),
+                args=[slug], id=f"source:{slug}", name=f"fetch {state.name}",
+                next_run_time=start)
+        scheduler.add_job(self._inbox_pass, IntervalTrigger(seconds=INBOX_POLL), id="inbox",
+                          name="inbox", next_run_time=now)
+        scheduler.start()
+        self.scheduler = scheduler
+        self.metrics.scheduler_up.set(1)
+        log.info("scheduler started: %d sources, inbox %s", len(self.states), self.inbox.inbox,
+                 extra={"event": "start", "sources": len(self.states)})
+
+    async def _shutdown(self, server: _Server | None, tasks: list[asyncio.Task[Any]]) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)  # cancels the jobs still running
+            self.metrics.scheduler_up.set(0)
+        if server is not None:
+            server.should_exit = True
+        for task in tasks[1:]:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._drain()
+        log.info("stopped", extra={"event": "stopped"})
+
+    async def _drain(self) -> None:
+        """Let the write in progress finish, close the archive, stop the workers."""
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._writer, self._close_db)
+        self._writer.shutdown(wait=True)
+        if self.pool is not None:
+            await loop.run_in_executor(None, partial(self.pool.shutdown, wait=True,
+                                                     cancel_futures=True))
+
+    # -- jobs --------------------------------------------------------------------------
+
+    async def _fetch_source(self, slug: str) -> None:
+        state = self.states.get(slug)
+        if state is None or self.fetcher is None or self.pool is None \
+                or self._stopping.is_set():
+            return
+        now = utc_now()
+        if state.disabled:
+            log.debug("%s: disabled (%s), not fetched", state.name, state.disabled)
+            return
+        if not due(state, now):
+            self._reschedule(state)
+            return
+        outcome = await fetch_and_prepare(self.fetcher, self.pool, state, now)
+        if self._stopping.is_set():
+            return  # not stored: the next start fetches it again (its ETag is unchanged)
+        report, fresh = await self._write(_archive_and_reload, outcome, now)
+        self.states[slug] = fresh
+        self._fetched(report, fresh)
+        self._reschedule(fresh)
+
+    def _fetched(self, report: FetchReport, state: SourceState) -> None:
+        succeeded = report.error is None
+        self.metrics.fetched(report, time.time() if succeeded else None)
+        extra = {"event": "fetch", "source": state.slug, "status": report.status,
+                 "new": report.new, "updated": report.updated}
+        if not succeeded:
+            self.failures += 1
+            log.warning("%s: %s (%d consecutive failures, next try %s)", state.name,
+                        report.error, state.failures, state.next_due, extra=extra)
+        elif report.status == "304":
+            log.info("%s: not modified", state.name, extra=extra)
+        else:
+            log.info("%s: %d new, %d updated, %d unchanged", state.name, report.new,
+                     report.updated, report.unchanged, extra=extra)
+        for note in report.notes:
+            log.info("%s: %s", state.name, note, extra={"event": "fetch-note",
+                                                        "source": state.slug})
+        self._changed(report.changed)
+
+    def _reschedule(self, state: SourceState) -> None:
+        """Next run at the source's next due time (its interval, or its backoff)."""
+        when = parse_date(state.next_due) if state.next_due else None
+        if self.scheduler is None or when is None or state.disabled:
+            return
+        when += timedelta(seconds=jitter(state.every_seconds))
+        job = self.scheduler.get_job(f"source:{state.slug}")
+        if job is not None:
+            job.modify(next_run_time=max(when, utc_now()))
+
+    async def _inbox_pass(self, settle: float | None = None) -> None:
+        """Archive the inbox files that are ready, a batch per transaction."""
+        ready = await self._write(lambda _db: self.inbox.ready(settle=settle))
+        for start in range(0, len(ready), BATCH):
+            if self._stopping.is_set():
+                return
+            report = await self._write(self._ingest_batch, ready[start:start + BATCH])
+            self.metrics.ingested(report)
+            self.failures += report.failed
+            for name, reason in report.failures:
+                log.warning("%s: %s (moved to %s)", name, reason,
+                            Path(self.config.inbox) / "failed",
+                            extra={"event": "ingest-failed", "file": name})
+            log.info("inbox: %d new, %d updated, %d unchanged, %d failed", report.new,
+                     report.updated, report.unchanged, report.failed,
+                     extra={"event": "ingest", "new": report.new, "updated": report.updated,
+                            "failed": report.failed})
+            self._changed(report.changed)
+
+    def _ingest_batch(self, db: Any, paths: list[Path]) -> IngestReport:
+        """Archive, commit, then move each file out: a crash in between re-reads a file
+        (found unchanged), it never loses one."""
+        results = ingest_files(db, paths, utc_now())
+        report = IngestReport()
+        report.add(results)
+        for result in results:
+            try:
+                self.inbox.file_away(result)
+            except FeedsvcError as exc:
+                log.error("%s", exc, extra={"event": "inbox-move-failed"})
+        return report
+
+    # -- publishing --------------------------------------------------------------------
+
+    def _changed(self, article_ids: list[int]) -> None:
+        if article_ids:
+            self._dirty.update(article_ids)
+            self._publish_wanted.set()
+
+    async def _publisher(self) -> None:
+        """Wait for changes; publish when they have paused (or waited too long)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await self._publish_wanted.wait()
+            deadline = loop.time() + PUBLISH_MAX_DELAY
+            while (remaining := deadline - loop.time()) > 0:
+                self._publish_wanted.clear()
+                try:
+                    await asyncio.wait_for(self._publish_wanted.wait(),
+                                           min(PUBLISH_QUIET, remaining))
+                except TimeoutError:
+                    break
+            self._publish_wanted.clear()
+            await self._publish()
+
+    async def _publish(self) -> None:
+        everything, changed = self._publish_everything, sorted(self._dirty)
+        if not everything and not changed:
+            return
+        self._publish_everything, self._dirty = False, set()
+        started = time.perf_counter()
+        try:
+            report = await self._write(
+                lambda db: publish_site(self.config, db, None if everything else changed,
+                                        self._stopping.is_set))
+        except FeedsvcError as exc:
+            log.error("publish failed: %s", exc, extra={"event": "publish-failed"})
+            self._dirty.update(changed)  # tried again with the next change
+            self._publish_everything |= everything
+            return
+        seconds = time.perf_counter() - started
+        self.metrics.publish_seconds.observe(seconds)
+        self.metrics.files_written.inc(len(report.written))
+        self.last_publish = utc_now().isoformat()
+        log.info("published: %d files written, %d feeds unchanged, in %.2f s",
+                 len(report.written), report.unchanged, seconds,
+                 extra={"event": "publish", "written": len(report.written),
+                        "seconds": round(seconds, 3)})
+
+    # -- health ------------------------------------------------------------------------
+
+    def health(self) -> tuple[bool, dict[str, Any]]:
+        running = bool(self.scheduler and self.scheduler.running) \
+            and not self._stopping.is_set()
+        return running, {
+            "scheduler": {"running": running,
+                          "jobs": len(self.scheduler.get_jobs()) if self.scheduler else 0},
+            "started": self.started.isoformat(),
+            "last_publish": self.last_publish,
+            "sources": [{"name": s.name, "slug": s.slug, "url": s.url,
+                         "last_success": s.last_success, "last_status": s.last_status,
+                         "failures": s.failures, "next_due": s.next_due,
+                         "disabled": s.disabled} for s in self.states.values()],
+        }
+
+
+def _sync_sources(db: Any, config: Config, now: datetime) -> list[SourceState]:
+    with store.transaction(db):
+        store.sync_sources(db, config.sources, now)
+    configured = {source.name for source in config.sources}
+    return [s for s in store.source_states(db) if s.name in configured]
+
+
+def _archive_and_reload(db: Any, outcome: Outcome, now: datetime
+                        ) -> tuple[FetchReport, SourceState]:
+    report = archive_outcome(db, *outcome, now)
+    return report, store.source_states(db, outcome[0].id)[0]
+
+
+async def serve_only(app: Starlette, sock: socket.socket, access_log: bool) -> None:
+    """``feedsvc serve``: the site alone, until SIGTERM or SIGINT."""
+    loop = asyncio.get_running_loop()
+    server = make_server(app, sock, access_log)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
+    await server.serve(sockets=[sock])

@@ -1,0 +1,229 @@
+"""Serve ``public/`` over HTTP: the ASGI app that ``feedsvc run`` and ``feedsvc serve`` mount.
+
+Feed readers poll often, so an unchanged feed must cost next to nothing: every file carries a
+content ``ETag`` and ``Last-Modified``, conditional requests get ``304``, and each file's bytes
+(and their gzip form) are read once and kept until the file is replaced. No path outside
+``public/`` can be read: dot segments, encoded slashes, hidden files and symlinks leading out
+all answer 404.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from email.utils import formatdate, parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+
+from feedsvc.metrics import Metrics
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+CONTENT_TYPES = {
+    ".xml": "application/atom+xml; charset=utf-8",
+    ".atom": "application/atom+xml; charset=utf-8",
+    ".opml": "text/x-opml; charset=utf-8",
+    ".html": "text/html; charset=utf-8",
+    ".json": "application/feed+json; charset=utf-8",
+    ".xsl": "application/xslt+xml; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+}
+# Published pages hold sanitized third-party markup; the browser enforces the rest.
+HTML_POLICY = ("default-src 'none'; img-src * data:; media-src *; style-src 'self' "
+               "'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+GZIP_MIN = 1024  # smaller bodies gain nothing from compression
+CACHE_BYTES = 64 * 1024 * 1024  # bodies kept in memory (plain + gzip), least recently used out
+CACHE_FILE_MAX = 8 * 1024 * 1024  # larger files are read per request, never cached
+
+
+@dataclass(slots=True, frozen=True)
+class CachedFile:
+    key: tuple[int, int, int]  # inode, size, mtime: a replaced file gets a new key
+    body: bytes
+    gzipped: bytes | None
+    etag: str
+    last_modified: str
+    mtime: int
+    content_type: str
+
+    @property
+    def weight(self) -> int:
+        return len(self.body) + len(self.gzipped or b"")
+
+
+def _not_found() -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    return 404, [(b"content-type", b"text/plain; charset=utf-8")], b"not found\n"
+
+
+class PublicFiles:
+    """ASGI app: GET/HEAD of the files under ``root``, cached and conditional."""
+
+    def __init__(self, root: str | Path, max_age: int = 60, metrics: Metrics | None = None):
+        Path(root).mkdir(parents=True, exist_ok=True)
+        self.root = os.path.realpath(root)
+        self.max_age = max_age
+        self.metrics = metrics
+        self._cache: OrderedDict[str, CachedFile] = OrderedDict()
+        self._cached_bytes = 0
+
+    def resolve(self, path: str, raw_path: bytes | None = None) -> str | None:
+        """The real file for a request path, or None when it is missing or not allowed."""
+        if raw_path is not None and any(bad in raw_path.lower()
+                                        for bad in (b"%2f", b"%5c", b"%00")):
+            return None
+        parts = [part for part in path.split("/") if part]
+        if any(part.startswith(".") or "\\" in part or "\x00" in part for part in parts):
+            return None  # "..", ".", and hidden files (our own temporary files among them)
+        candidate = os.path.join(self.root, *parts)
+        if path.endswith("/") or not parts or os.path.isdir(candidate):
+            candidate = os.path.join(candidate, "index.html")
+        real = os.path.realpath(candidate)
+        if not real.startswith(self.root + os.sep) or not os.path.isfile(real):
+            return None  # a symlink out of public/, or nothing there
+        return real
+
+    def load(self, real: str) -> CachedFile | None:
+        try:
+            info = os.stat(real)
+        except OSError:
+            return None
+        key = (info.st_ino, info.st_size, info.st_mtime_ns)
+        cached = self._cache.get(real)
+        if cached is not None and cached.key == key:
+            self._cache.move_to_end(real)
+            return cached
+        try:
+            with open(real, "rb") as handle:
+                body = handle.read()
+        except OSError:
+            return None
+        content_type = CONTENT_TYPES.get(os.path.splitext(real)[1].lower(),
+                                         "application/octet-stream")
+        gzipped = None
+        if len(body) >= GZIP_MIN and not content_type.startswith("application/octet"):
+            gzipped = gzip.compress(body, compresslevel=6, mtime=0)
+        entry = CachedFile(
+            key=key, body=body, gzipped=gzipped,
+            etag='"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"',
+            last_modified=formatdate(int(info.st_mtime), usegmt=True),
+            mtime=int(info.st_mtime), content_type=content_type,
+        )
+        if entry.weight <= CACHE_FILE_MAX:
+            self._remember(real, entry)
+        return entry
+
+    def _remember(self, real: str, entry: CachedFile) -> None:
+        old = self._cache.pop(real, None)
+        if old is not None:
+            self._cached_bytes -= old.weight
+        self._cache[real] = entry
+        self._cached_bytes += entry.weight
+        while self._cached_bytes > CACHE_BYTES and len(self._cache) > 1:
+            _, evicted = self._cache.popitem(last=False)
+            self._cached_bytes -= evicted.weight
+
+    def respond(self, method: str, path: str, raw_path: bytes | None,
+                headers: dict[bytes, bytes]) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """(status, headers, body) for one request; pure apart from reading the file."""
+        if method not in ("GET", "HEAD"):
+            return 405, [(b"allow", b"GET, HEAD"), (b"content-type", b"text/plain")], \
+                b"method not allowed\n"
+        real = self.resolve(path, raw_path)
+        entry = self.load(real) if real else None
+        if entry is None:
+            return _not_found()
+        use_gzip = entry.gzipped is not None and _accepts_gzip(headers.get(b"accept-encoding"))
+        etag = entry.etag[:-1] + '-gz"' if use_gzip else entry.etag
+        common = [
+            (b"etag", etag.encode()),
+            (b"last-modified", entry.last_modified.encode()),
+            (b"cache-control", f"public, max-age={self.max_age}".encode()),
+            (b"vary", b"accept-encoding"),
+        ]
+        if _not_modified(headers, entry):
+            return 304, common, b""
+        body = entry.gzipped if use_gzip and entry.gzipped is not None else entry.body
+        out = [*common, (b"content-type", entry.content_type.encode()),
+               (b"content-length", str(len(body)).encode()),
+               (b"x-content-type-options", b"nosniff")]
+        if use_gzip:
+            out.append((b"content-encoding", b"gzip"))
+        if entry.content_type.startswith("text/html"):
+            out.append((b"content-security-policy", HTML_POLICY.encode()))
+        return 200, out, b"" if method == "HEAD" else body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        headers = dict(scope["headers"])
+        status, out, body = self.respond(scope["method"], scope["path"], scope.get("raw_path"),
+                                         headers)
+        if self.metrics is not None:
+            self.metrics.request(status)
+        await send({"type": "http.response.start", "status": status, "headers": out})
+        await send({"type": "http.response.body", "body": body})
+
+
+def _accepts_gzip(value: bytes | None) -> bool:
+    if not value:
+        return False
+    for item in value.decode("latin-1").lower().split(","):
+        coding, _, params = item.strip().partition(";")
+        if coding.strip() in ("gzip", "*"):
+            return params.replace(" ", "") not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+    return False
+
+
+def _not_modified(headers: dict[bytes, bytes], entry: CachedFile) -> bool:
+    """RFC 9110: If-None-Match decides when present; else If-Modified-Since."""
+    if_none_match = headers.get(b"if-none-match")
+    if if_none_match is not None:
+        tags = {tag.strip().removeprefix("W/").replace('-gz"', '"')
+                for tag in if_none_match.decode("latin-1").split(",")}
+        return "*" in tags or entry.etag in tags
+    since = headers.get(b"if-modified-since")
+    if since is None:
+        return False
+    try:
+        return entry.mtime <= parsedate_to_datetime(since.decode("latin-1")).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return False
+
+
+HealthCheck = Callable[[], tuple[bool, dict[str, Any]]]
+
+
+def create_app(public_dir: str | Path, max_age: int = 60, metrics: Metrics | None = None,
+               health: HealthCheck | None = None) -> Starlette:
+    """The whole site: ``/healthz``, ``/metrics``, and ``public/`` for every other path."""
+    metrics = metrics or Metrics()
+
+    async def healthz(request: Request) -> Response:
+        healthy, details = health() if health else (True, {"scheduler": None})
+        body = {"status": "ok" if healthy else "unhealthy", **details}
+        return JSONResponse(body, status_code=200 if healthy else 503,
+                            headers={"cache-control": "no-store"})
+
+    async def metrics_page(request: Request) -> Response:
+        return Response(metrics.render(), media_type=metrics.content_type,
+                        headers={"cache-control": "no-store"})
+
+    routes = [
+        Route("/healthz", healthz, methods=["GET", "HEAD"]),
+        Route("/metrics", metrics_page, methods=["GET", "HEAD"]),
+        Mount("/", app=PublicFiles(public_dir, max_age, metrics)),
+    ]
+    return Starlette(routes=routes)

@@ -1,0 +1,245 @@
+"""``feedsvc run`` as people run it: a real subprocess on a free port, a temporary config."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import feedparser
+import httpx
+import pytest
+
+from .conftest import CONFIG_TEXT, SAMPLE_FILES, SEED_POST, SEED_WIRE
+from .feedserver import FeedServer, Reply
+
+RSS = (Path(__file__).parent / "data" / "feeds" / "rss2.xml").read_bytes()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(check: Callable[[], object], timeout: float = 15.0, what: str = "") -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what or check}")
+
+
+class Daemon:
+    def __init__(self, project: Path, port: int, *args: str) -> None:
+        self.project, self.port = project, port
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = project / "daemon.log"
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "feedsvc", "--config", str(project / "config.yaml"),
+                 *args, "run"], stdout=log, stderr=subprocess.STDOUT, cwd=project)
+
+    def get(self, path: str, **headers: str) -> httpx.Response:
+        return httpx.get(self.url + path, headers=headers, timeout=5)
+
+    def healthy(self) -> bool:
+        if self.proc.poll() is not None:
+            raise AssertionError(f"daemon exited with {self.proc.returncode}:\n{self.output()}")
+        try:
+            return self.get("/healthz").status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self) -> int:
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=10)
+
+
+@pytest.fixture
+def start_daemon(project: Path) -> Iterator[Callable[..., Daemon]]:
+    started: list[Daemon] = []
+
+    def start(extra_config: str = "", *args: str) -> Daemon:
+        port = free_port()
+        text = CONFIG_TEXT.format(entries=50).replace("8080", str(port))
+        (project / "config.yaml").write_text(
+            text + f"server:\n  port: {port}\n" + extra_config, encoding="utf-8")
+        daemon = Daemon(project, port, *args)
+        started.append(daemon)
+        wait_for(daemon.healthy, what="the daemon to answer /healthz")
+        return daemon
+
+    yield start
+    for daemon in started:
+        if daemon.proc.poll() is None:
+            daemon.proc.kill()
+            daemon.proc.wait()
+
+
+def feed_titles(daemon: Daemon, path: str = "/all.xml") -> set[str]:
+    response = daemon.get(path)
+    if response.status_code != 200:
+        return set()
+    parsed = feedparser.parse(response.content)
+    assert not parsed.bozo, parsed.bozo_exception
+    return {entry.title for entry in parsed.entries}
+
+
+def test_start_up_ingests_the_inbox_and_serves_it(start_daemon: Callable[..., Daemon],
+                                                  inbox: Path) -> None:
+    shutil.copy(SEED_POST, inbox / SEED_POST.name)
+    old = time.time() - 60  # a file that has been lying there
+    os.utime(inbox / SEED_POST.name, (old, old))
+    daemon = start_daemon()
+    wait_for(lambda: feed_titles(daemon), what="the seed post in /all.xml")
+    assert (inbox / "done" / SEED_POST.name).exists()
+    assert not (inbox / SEED_POST.name).exists()
+    index = daemon.get("/")
+    assert index.status_code == 200 and 'type="application/atom+xml"' in index.text
+    assert daemon.get("/feeds.opml").headers["content-type"].startswith("text/x-opml")
+
+
+def test_dropped_file_is_served_and_failures_are_filed(start_daemon: Callable[..., Daemon],
+                                                       inbox: Path) -> None:
+    daemon = start_daemon()
+    assert feed_titles(daemon) == set()
+    # Written in two steps, like a slow copy: the first half must not be taken.
+    text = SEED_WIRE.read_bytes()
+    target = inbox / "wire.txt"
+    target.write_bytes(text[: len(text) // 3])
+    time.sleep(1.2)
+    assert target.exists(), "a file still being written was taken"
+    with target.open("ab") as handle:
+        handle.write(text[len(text) // 3:])
+    (inbox / "broken.md").write_bytes(b"\x00\x01\x02 binary \xff\xfe" * 50)
+    titles = wait_for(lambda: feed_titles(daemon), what="the wire story in /all.xml")
+    assert len(titles) == 1  # type: ignore[arg-type]
+    (done,) = (inbox / "done").iterdir()
+    assert done.read_bytes() == text  # archived whole, and kept
+    wait_for(lambda: (inbox / "failed" / "broken.md.error").exists(), what="the .error file")
+    assert "broken.md" in (inbox / "failed" / "broken.md.error").read_text(encoding="utf-8")
+    assert (inbox / "failed" / "broken.md").exists()
+    metrics = daemon.get("/metrics").text
+    assert 'feedsvc_entries_archived_total{origin="inbox",status="new"} 1.0' in metrics
+    assert "feedsvc_inbox_files_failed_total 1.0" in metrics
+
+
+def test_a_burst_is_published_once_not_per_file(start_daemon: Callable[..., Daemon],
+                                                inbox: Path, tmp_path: Path) -> None:
+    daemon = start_daemon()
+    wait_for(lambda: "published" in daemon.output(), what="the start-up publish")
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    for path in SAMPLE_FILES:
+        shutil.copy(path, staging / path.name)
+    for path in staging.iterdir():
+        os.replace(path, inbox / path.name)  # dropped at once, each file complete
+    wait_for(lambda: len(list((inbox / "done").glob("*"))) + len(
+        list((inbox / "failed").glob("*"))) >= len(SAMPLE_FILES), what="the samples filed")
+    wait_for(lambda: len(feed_titles(daemon)) >= 38, what="the samples in /all.xml")
+    publishes = daemon.output().count("published:")
+    assert publishes <= 3, daemon.output()  # start-up, the burst (maybe split by the max delay)
+
+
+def test_source_is_polled_on_schedule(start_daemon: Callable[..., Daemon],
+                                      feed_server: FeedServer) -> None:
+    def rss(headers: dict[str, str]) -> Reply:
+        if headers.get("if-none-match") == '"v1"':
+            return Reply(304, b"", {"ETag": '"v1"'})
+        return Reply(200, RSS, {"Content-Type": "application/rss+xml", "ETag": '"v1"'})
+
+    url = feed_server.serve("/rss", rss)
+    daemon = start_daemon(f"sources:\n  - name: Wire\n    url: {url}\n    every: 1s\n"
+                          "fetch:\n  timeout: 2s\n")
+    wait_for(lambda: len(feed_server.seen("/rss")) >= 4, what="four polls of the source")
+    polls = feed_server.seen("/rss")
+    assert polls[-1].get("if-none-match") == '"v1"'  # conditional after the first
+    titles = wait_for(lambda: feed_titles(daemon, "/sources/wire.xml"), what="the source feed")
+    assert "Harbour reopens after storm" in titles  # type: ignore[operator]
+    health = daemon.get("/healthz").json()
+    (source,) = health["sources"]
+    assert health["scheduler"]["running"] and source["last_success"]
+    metrics = daemon.get("/metrics").text
+    assert 'feedsvc_fetches_total{result="200"} 1.0' in metrics
+    assert 'feedsvc_fetches_total{result="304"}' in metrics
+
+
+def test_conditional_poll_gets_304_and_traversal_gets_404(
+        start_daemon: Callable[..., Daemon], inbox: Path, project: Path) -> None:
+    shutil.copy(SEED_POST, inbox / SEED_POST.name)
+    daemon = start_daemon()
+    wait_for(lambda: feed_titles(daemon), what="the seed post")
+    first = daemon.get("/all.xml")
+    again = daemon.get("/all.xml", **{"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+    since = daemon.get("/all.xml", **{"If-Modified-Since": first.headers["last-modified"]})
+    assert since.status_code == 304
+    for raw in (b"/../config.yaml", b"/%2e%2e/config.yaml", b"/sources%2f..%2f..%2fconfig.yaml",
+                b"/../../../../etc/passwd", b"/.all.xml.tmp", b"/..%5cconfig.yaml"):
+        assert raw_get(daemon.port, raw).startswith(b"HTTP/1.1 404"), raw
+
+
+def raw_get(port: int, path: bytes) -> bytes:
+    """A request sent as written: HTTP clients would normalize the dot segments away."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        return sock.recv(65536)
+
+
+def test_sigterm_exits_cleanly_and_a_second_run_is_refused(
+        start_daemon: Callable[..., Daemon], inbox: Path, project: Path) -> None:
+    for path in SAMPLE_FILES[:10]:
+        shutil.copy(path, inbox / path.name)
+    daemon = start_daemon()
+    second = subprocess.run(
+        [sys.executable, "-m", "feedsvc", "--config", str(project / "config.yaml"), "run",
+         "--port", str(free_port())], capture_output=True, text=True, timeout=30)
+    assert second.returncode == 1
+    assert "another feedsvc run" in second.stderr and str(daemon.proc.pid) in second.stderr
+    wait_for(lambda: (inbox / "done").exists(), what="ingest to begin")
+    started = time.monotonic()
+    assert daemon.stop() == 0, daemon.output()
+    assert time.monotonic() - started < 10
+    assert "stopped" in daemon.output()
+    with sqlite3.connect(project / "archive" / "archive.db") as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        archived = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+    # Every file is either archived and in done/, or still in the inbox: none lost.
+    left = [p for p in inbox.iterdir() if p.is_file()]
+    assert len(list((inbox / "done").iterdir())) + len(left) == 10
+    assert archived >= len(list((inbox / "done").iterdir())) - 1  # one sample is a duplicate
+
+
+def test_run_once_does_one_cycle_and_exits(project: Path, inbox: Path,
+                                           feed_server: FeedServer) -> None:
+    url = feed_server.serve("/rss", Reply(200, RSS, {"Content-Type": "application/rss+xml"}))
+    (project / "config.yaml").write_text(
+        CONFIG_TEXT.format(entries=50).replace("sources: []\n", "")
+        + f"sources:\n  - name: Wire\n    url: {url}\n", encoding="utf-8")
+    shutil.copy(SEED_POST, inbox / "post.md")
+    result = subprocess.run(
+        [sys.executable, "-m", "feedsvc", "--config", str(project / "config.yaml"), "--log-json",
+         "run", "--once"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert len(feed_server.seen("/rss")) == 1
+    assert (inbox / "done" / "post.md").exists()
+    public = project / "archive" / "public"
+    parsed = feedparser.parse((public / "all.xml").read_bytes())
+    assert len(parsed.entries) == 4  # the post and the feed's three entries
+    import json
+    events = [json.loads(line) for line in result.stderr.splitlines()]
+    assert {e["event"] for e in events} >= {"ingest", "fetch", "publish"}
+    assert all(e["level"] in {"info", "warning"} for e in events)
