@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
+import os
 import platform
 import random
 import resource
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import yaml
 
+from bench.serving import bench_serving
 from bench.workload import rss_feed
 from feedsvc.config import load_config
 from feedsvc.pipeline import fetch_sources, publish_site
@@ -83,7 +85,28 @@ def main() -> None:
     parser.add_argument("--feeds", type=int, default=1000)
     parser.add_argument("--entries", type=int, default=50)
     parser.add_argument("--peer", help="path to the feed-to-sqlite command (default: on PATH)")
+    parser.add_argument("--only", choices=["fetch", "serve"], help="run one workload")
+    parser.add_argument("--seconds", type=int, default=10, help="length of each load run")
     args = parser.parse_args()
+    rows: list[tuple[str, str, str]] = []
+    if args.only != "serve":
+        rows += bench_fetch(args)
+    if args.only != "fetch":
+        with tempfile.TemporaryDirectory() as tmp:
+            rows += bench_serving(Path(tmp), args.seconds)
+    rows.append(("peak RSS", f"{peak_rss_mb():.0f} MB",
+                 f"main process; largest worker, feed host or daemon "
+                 f"{peak_rss_mb(resource.RUSAGE_CHILDREN):.0f} MB"))
+    print(f"machine: {platform.machine()} {platform.system()} Python {platform.python_version()}"
+          f", {os.cpu_count()} cores; httpx {version('httpx')}, feedparser "
+          f"{version('feedparser')}, bs4 {version('beautifulsoup4')}, nh3 {version('nh3')}, "
+          f"uvicorn {version('uvicorn')}, starlette {version('starlette')}")
+    width = max(len(r[0]) for r in rows)
+    for name, figure, detail in rows:
+        print(f"{name:<{width}}  {figure:>18}  {detail}")
+
+
+def bench_fetch(args: argparse.Namespace) -> list[tuple[str, str, str]]:
     rows: list[tuple[str, str, str]] = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -132,15 +155,7 @@ def main() -> None:
             rows.append(("peer: feed-to-sqlite", "not run",
                          "pip install feed-to-sqlite (a separate venv is fine), pass --peer PATH"))
         host.stop()
-        rows.append(("peak RSS", f"{peak_rss_mb():.0f} MB",
-                     f"main process; largest worker or feed host "
-                     f"{peak_rss_mb(resource.RUSAGE_CHILDREN):.0f} MB"))
-    print(f"machine: {platform.machine()} {platform.system()} Python {platform.python_version()}"
-          f"; httpx {version('httpx')}, feedparser {version('feedparser')}, "
-          f"bs4 {version('beautifulsoup4')}, nh3 {version('nh3')}")
-    width = max(len(r[0]) for r in rows)
-    for name, figure, detail in rows:
-        print(f"{name:<{width}}  {figure:>18}  {detail}")
+    return rows
 
 
 if __name__ == "__main__":

@@ -42,3 +42,14 @@ def rss_feed(feed: int, entries: int, base: str, rng: random.Random, extra: int 
     return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
             f"<title>Feed {feed}</title><link>{base}/</link>{''.join(items)}</channel></rss>"
             ).encode()
+
+
+def article_file(n: int, rng: random.Random | None = None) -> tuple[str, str]:
+    """(file name, text) of a Jekyll post like the samples: front matter, then HTML."""
+    rng = rng or random.Random(n)
+    when = datetime(2026, 1, 1, tzinfo=UTC) - timedelta(minutes=n)
+    front = (f"---\nlayout: post\ntitle: \"Story {n} 新闻 {n}\"\n"
+             f"date: {when:%Y-%m-%d %H:%M:%S} +0000\nauthor: Desk {n % 13}\n"
+             f"from: https://news.example.org/story/{n}?utm_source=feed\n"
+             f"tags: [tag{n % 7}, world]\n---\n")
+    return f"{when:%Y-%m-%d}-story-{n}.md", front + article_html(rng, n) + "\n"

@@ -68,3 +68,24 @@ def test_missing_config_file(tmp_path: Path) -> None:
                                                  (45, 45), ("1d", 86400), ("soon", None)])
 def test_parse_duration(value: object, seconds: int | None) -> None:
     assert parse_duration(value) == seconds
+
+
+def test_server_section(tmp_path: Path) -> None:
+    default = load_config(write(tmp_path, "database: a.db\n")).server
+    assert (default.host, default.port, default.max_age) == ("127.0.0.1", 8080, 60)
+    config = load_config(write(tmp_path, "server:\n  host: 0.0.0.0\n  port: 9000\n"
+                                         "  max_age: 5m\n"))
+    assert (config.server.host, config.server.port, config.server.max_age) == \
+        ("0.0.0.0", 9000, 300)
+    assert load_config(write(tmp_path, "server:\n  max_age: 0\n")).server.max_age == 0
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("server:\n  port: 70000\n", "server.port: expected a port number 0-65535, got 70000"),
+    ("server:\n  port: http\n", "server.port: expected a port number"),
+    ("server:\n  max_age: soon\n", "server.max_age: expected a duration like 60s, got 'soon'"),
+    ("server:\n  listen: x\n", "server.listen: unknown key"),
+])
+def test_bad_server_settings_name_the_key(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(")):
+        load_config(write(tmp_path, text))

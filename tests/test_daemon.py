@@ -9,6 +9,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -137,19 +138,42 @@ def test_dropped_file_is_served_and_failures_are_filed(start_daemon: Callable[..
     assert "feedsvc_inbox_files_failed_total 1.0" in metrics
 
 
-def test_a_burst_is_published_once_not_per_file(start_daemon: Callable[..., Daemon],
-                                                inbox: Path, tmp_path: Path) -> None:
+def test_a_burst_is_published_once_and_readers_keep_working(
+        start_daemon: Callable[..., Daemon], inbox: Path, project: Path, tmp_path: Path) -> None:
     daemon = start_daemon()
-    wait_for(lambda: "published" in daemon.output(), what="the start-up publish")
+    wait_for(lambda: "published:" in daemon.output(), what="the start-up publish")
     staging = tmp_path / "staging"
     staging.mkdir()
     for path in SAMPLE_FILES:
         shutil.copy(path, staging / path.name)
-    for path in staging.iterdir():
-        os.replace(path, inbox / path.name)  # dropped at once, each file complete
-    wait_for(lambda: len(list((inbox / "done").glob("*"))) + len(
-        list((inbox / "failed").glob("*"))) >= len(SAMPLE_FILES), what="the samples filed")
-    wait_for(lambda: len(feed_titles(daemon)) >= 38, what="the samples in /all.xml")
+    problems: list[str] = []
+    stop = threading.Event()
+
+    def read_while_writing() -> None:
+        """A reader and a sqlite3 client polling throughout: never an error or a torn file."""
+        conn = sqlite3.connect(project / "archive" / "archive.db", timeout=10)
+        while not stop.is_set():
+            try:
+                conn.execute("SELECT count(*), max(updated) FROM articles").fetchone()
+                body = daemon.get("/all.xml").content
+                if feedparser.parse(body).bozo:
+                    problems.append(f"a published feed did not parse: {body[:80]!r}")
+            except (sqlite3.Error, httpx.HTTPError) as exc:
+                problems.append(repr(exc))
+        conn.close()
+
+    reader = threading.Thread(target=read_while_writing)
+    reader.start()
+    try:
+        for path in staging.iterdir():
+            os.replace(path, inbox / path.name)  # dropped at once, each file complete
+        wait_for(lambda: len(list((inbox / "done").glob("*"))) + len(
+            list((inbox / "failed").glob("*"))) >= len(SAMPLE_FILES), what="the samples filed")
+        wait_for(lambda: len(feed_titles(daemon)) >= 38, what="the samples in /all.xml")
+    finally:
+        stop.set()
+        reader.join()
+    assert problems == []
     publishes = daemon.output().count("published:")
     assert publishes <= 3, daemon.output()  # start-up, the burst (maybe split by the max delay)
 
@@ -243,3 +267,41 @@ def test_run_once_does_one_cycle_and_exits(project: Path, inbox: Path,
     events = [json.loads(line) for line in result.stderr.splitlines()]
     assert {e["event"] for e in events} >= {"ingest", "fetch", "publish"}
     assert all(e["level"] in {"info", "warning"} for e in events)
+
+
+def test_serve_alone_serves_public(project: Path) -> None:
+    public = project / "archive" / "public"
+    public.mkdir(parents=True)
+    (public / "all.xml").write_bytes(RSS)
+    port = free_port()
+    with (project / "serve.log").open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "feedsvc", "--config", str(project / "config.yaml"),
+             "serve", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        def answer() -> httpx.Response | None:
+            try:
+                return httpx.get(f"http://127.0.0.1:{port}/all.xml", timeout=2)
+            except httpx.TransportError:
+                return None
+
+        response = wait_for(answer, what="feedsvc serve")
+        assert response.content == RSS  # type: ignore[union-attr]
+        health = httpx.get(f"http://127.0.0.1:{port}/healthz").json()
+        assert health["status"] == "ok" and health["scheduler"] is None
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+
+
+def test_busy_port_is_a_clear_error(project: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "feedsvc", "--config", str(project / "config.yaml"),
+             "serve", "--port", str(port)], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr
