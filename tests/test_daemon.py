@@ -305,3 +305,21 @@ def test_busy_port_is_a_clear_error(project: Path) -> None:
     assert result.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_failing_source_waits_out_its_backoff_across_restarts(
+        start_daemon: Callable[..., Daemon], feed_server: FeedServer) -> None:
+    url = feed_server.serve("/busy", Reply(429, b"slow down", {"Retry-After": "3600"}))
+    config = f"sources:\n  - name: Busy\n    url: {url}\n    every: 1s\nfetch:\n  timeout: 2s\n"
+    daemon = start_daemon(config)
+    wait_for(lambda: feed_server.seen("/busy"), what="the first poll")
+    time.sleep(3)  # three intervals: a source without backoff would be polled again
+    assert len(feed_server.seen("/busy")) == 1
+    (source,) = daemon.get("/healthz").json()["sources"]
+    assert source["failures"] == 1 and source["last_status"] == "error"
+    assert daemon.stop() == 0
+    again = start_daemon(config)
+    time.sleep(3)
+    assert len(feed_server.seen("/busy")) == 1  # the backoff is in the archive, not in memory
+    assert "Retry-After" in daemon.output()
+    assert again.stop() == 0
