@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import logging
 import sys
+import time
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
@@ -16,6 +18,7 @@ import click
 from feedsvc import __version__, query, store
 from feedsvc.config import config_path, load_config
 from feedsvc.daemon import Daemon, event_loop_runner, listen, serve_only
+from feedsvc.dates import date_bound
 from feedsvc.errors import FeedsvcError
 from feedsvc.lock import ArchiveLock
 from feedsvc.logs import setup_logging
@@ -202,37 +205,127 @@ def sources(ctx: click.Context, as_json: bool) -> None:
                    f"next due {state.next_due or 'now'}, {state.failures} consecutive failures")
 
 
+class DateBound(click.ParamType):  # type: ignore[type-arg]  # generic in click 8.2+ only
+    """``2022-02-06`` or ``2022-02-06T08:00:00Z``; a bare day ``--until`` includes that day."""
+
+    name = "DATE"
+
+    def __init__(self, end: bool = False) -> None:
+        self.end = end
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> str:
+        bound = date_bound(str(value), self.end)
+        if bound is None:
+            self.fail(f"{value!r} is not a date (use YYYY-MM-DD or RFC 3339)", param, ctx)
+        return bound
+
+
+def _filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed([
+        click.option("--source", help="Only articles of this source (name or slug)."),
+        click.option("--tag", help="Only articles with this tag (name or slug)."),
+        click.option("--since", type=DateBound(), help="Published on or after DATE."),
+        click.option("--until", type=DateBound(end=True), help="Published on or before DATE."),
+    ]):
+        command = option(command)
+    return command
+
+
+SEARCH_FIELDS = ("published", "source", "title", "url", "snippet", "updated", "tags", "author",
+                 "lang")
+
+
 @main.command()
 @click.argument("words", nargs=-1, required=True)
-@click.option("--source", help="Only articles of this source (name or slug).")
-@click.option("--tag", help="Only articles with this tag (name or slug).")
+@_filter_options
 @click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV with a header row.")
 @click.pass_context
 def search(ctx: click.Context, words: tuple[str, ...], source: str | None, tag: str | None,
-           limit: int, as_json: bool) -> None:
-    """Find archived articles by words in their title or text ("quoted phrase" allowed)."""
+           since: str | None, until: str | None, limit: int, as_json: bool,
+           as_csv: bool) -> None:
+    """Find archived articles by words in their title or text, most relevant first.
+
+    Words must all match (Chinese words of any length; English in any inflection);
+    "quoted phrases" match as written, a OR b either, -word excludes.
+    """
+    filters = query.Filters(source=source, tag=tag, since=since, until=until)
     with store.archive(_config(ctx).database) as db:
-        hits = query.search_articles(db, " ".join(words), source=source, tag=tag, limit=limit)
+        hits = query.search_articles(db, " ".join(words), filters, limit=limit)
+    records: list[dict[str, Any]] = [{
+        "published": h.article.published, "source": h.article.source, "title": h.article.title,
+        "url": h.article.url, "snippet": h.snippet, "updated": h.article.updated,
+        "tags": list(h.article.tags), "author": h.article.author, "lang": h.article.lang,
+    } for h in hits]
     if as_json:
-        click.echo(json.dumps([
-            {"url": h.article.url, "title": h.article.title, "source": h.article.source,
-             "published": h.article.published, "updated": h.article.updated,
-             "tags": list(h.article.tags), "author": h.article.author,
-             "lang": h.article.lang, "snippet": h.snippet}
-            for h in hits
-        ], ensure_ascii=False, indent=2))
+        click.echo(json.dumps(records, ensure_ascii=False, indent=2))
+        return
+    if as_csv:
+        writer = csv.DictWriter(sys.stdout, SEARCH_FIELDS)
+        writer.writeheader()
+        writer.writerows({**r, "tags": ", ".join(r["tags"])} for r in records)
         return
     if not hits:
         click.echo("no matches", err=True)
         return
     rows = [(h.article.published[:10], _cut(h.article.source, 16), _cut(h.article.title, 48))
             for h in hits]
+    on_terminal = sys.stdout.isatty()
     for hit, line in zip(hits, _table(rows), strict=True):
         click.echo(line)
-        click.echo(f"    {hit.snippet}")
+        # Matches in colour on a terminal, in [brackets] when piped.
+        snippet = "".join(click.style(text, bold=True, fg="yellow") if match and on_terminal
+                          else f"[{text}]" if match else text for text, match in hit.segments)
+        click.echo(f"    {snippet}")
         if hit.article.url:
             click.echo(f"    {hit.article.url}")
+
+
+EXPORT_FIELDS = ("id", "url", "title", "author", "source", "tags", "published", "updated",
+                 "lang", "summary", "content_text", "content_html")
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl",
+              show_default=True)
+@_filter_options
+@click.option("-o", "--output", type=click.File("w", encoding="utf-8", lazy=True),
+              default="-", help="Write to FILE [default: standard output].")
+@click.pass_context
+def export(ctx: click.Context, fmt: str, source: str | None, tag: str | None,
+           since: str | None, until: str | None, output: Any) -> None:
+    """Stream archived articles out as JSON lines or CSV, oldest first.
+
+    Articles are read in batches, so an archive of any size exports in constant memory.
+    """
+    filters = query.Filters(source=source, tag=tag, since=since, until=until)
+    count = 0
+    with store.archive(_config(ctx).database) as db:
+        writer = csv.DictWriter(output, EXPORT_FIELDS) if fmt == "csv" else None
+        if writer:
+            writer.writeheader()
+        for article in query.iter_articles(db, filters):
+            record = {name: getattr(article, name) for name in EXPORT_FIELDS}
+            if writer:
+                writer.writerow({**record, "tags": ", ".join(article.tags)})
+            else:
+                record["tags"] = list(article.tags)
+                output.write(json.dumps(record, ensure_ascii=False) + "\n")
+            count += 1
+    if output is not sys.stdout and not ctx.obj["quiet"]:
+        click.echo(f"exported {count} articles", err=True)
+
+
+@main.command()
+@click.pass_context
+def reindex(ctx: click.Context) -> None:
+    """Rebuild the full-text search index from the archived articles."""
+    with store.archive(_config(ctx).database) as db:
+        started = time.perf_counter()
+        count = store.rebuild_search(db)
+    click.echo(f"reindexed {count} articles in {time.perf_counter() - started:.1f} s")
 
 
 @main.command()

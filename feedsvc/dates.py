@@ -83,3 +83,20 @@ def format_date(value: datetime) -> str:
 
 def utc_now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
+
+
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def date_bound(text: str, end: bool = False) -> str | None:
+    """A ``--since``/``--until`` value as RFC 3339; a bare day ``until`` means its last second.
+
+    None when ``text`` is not a date (the caller names the option in its error).
+    """
+    text = text.strip()
+    when = parse_date(text) if text and not _EPOCH.match(text) else None
+    if when is None:
+        return None
+    if end and _DAY.match(text):
+        when = when.replace(hour=23, minute=59, second=59)
+    return format_date(when)

@@ -157,6 +157,7 @@ class StoredArticle:
     summary: str | None
     content_html: str
     lang: str | None
+    content_text: str = ""  # filled for search and export, not for publishing
 
 
 @dataclass(slots=True)

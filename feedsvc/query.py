@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import sqlite3
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from feedsvc.errors import QueryError, StoreError
+from feedsvc.fts import parse_query
 from feedsvc.models import FeedInfo, StoredArticle
 
 _ARTICLE_COLUMNS = ("a.id, a.uid, a.url, a.canonical_url, a.title, a.author, a.source, a.tags, "
@@ -31,7 +33,7 @@ def _article(row: dict[str, Any]) -> StoredArticle:
         title=row["title"], author=row["author"], source=row["source"],
         tags=tuple(json.loads(row["tags"] or "[]")), published=row["published"],
         updated=row["updated"], summary=row["summary"], content_html=row["content_html"] or "",
-        lang=row["lang"],
+        lang=row["lang"], content_text=row.get("content_text") or "",
     )
 
 
@@ -85,63 +87,111 @@ def feeds_of_articles(db: Any, article_ids: Iterable[int]) -> set[str]:
     return paths
 
 
+Segments = tuple[tuple[str, bool], ...]  # (text, is a match) pieces of a snippet
+
+
 @dataclass(slots=True, frozen=True)
 class SearchHit:
     article: StoredArticle
-    snippet: str
+    segments: Segments  # the snippet, matches marked
+
+    @property
+    def snippet(self) -> str:
+        """The snippet as plain text, each match in [brackets]."""
+        return "".join(f"[{text}]" if hit else text for text, hit in self.segments)
+
+    @property
+    def snippet_html(self) -> str:
+        """The snippet as HTML, each match in ``<mark>``; everything escaped."""
+        return "".join(f"<mark>{html.escape(text)}</mark>" if hit else html.escape(text)
+                       for text, hit in self.segments)
 
 
-_TERM = re.compile(r'"([^"]*)"|(\S+)')
+@dataclass(slots=True, frozen=True)
+class Filters:
+    """What narrows a search or an export; every field optional."""
+
+    source: str | None = None  # name or slug
+    tag: str | None = None  # name or slug
+    since: str | None = None  # RFC 3339, inclusive
+    until: str | None = None  # RFC 3339, inclusive
+
+    def where(self) -> tuple[list[str], list[object]]:
+        clauses: list[str] = []
+        params: list[object] = []
+        if self.source:
+            clauses.append("a.source_id IN (SELECT id FROM sources WHERE name = ? OR slug = ?)")
+            params += [self.source, self.source]
+        if self.tag:
+            clauses.append("a.id IN (SELECT at.article_id FROM article_tags at JOIN tags t "
+                           "ON t.id = at.tag_id WHERE t.name = ? OR t.slug = ?)")
+            params += [self.tag, self.tag]
+        if self.since:
+            clauses.append("a.published >= ?")
+            params.append(self.since)
+        if self.until:
+            clauses.append("a.published <= ?")
+            params.append(self.until)
+        return clauses, params
 
 
-def parse_query(query: str) -> list[str]:
-    """Words and "quoted phrases"; every one must match. Unbalanced quotes are an error."""
-    if query.count('"') % 2:
-        raise QueryError(f"search query {query!r}: unbalanced double quote")
-    terms = [" ".join((m.group(1) or m.group(2) or "").split()) for m in _TERM.finditer(query)]
-    terms = [t for t in terms if t]
-    if not terms:
-        raise QueryError("search query is empty: give at least one word")
-    return terms
-
-
-def _like(term: str) -> str:
-    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
-def search_articles(db: Any, query: str, source: str | None = None, tag: str | None = None,
+def search_articles(db: Any, query: str, filters: Filters | None = None,
                     limit: int = 20) -> list[SearchHit]:
-    """Articles whose title or text contains every term (any language, ASCII case-blind)."""
-    terms = parse_query(query)
-    where, params = [], []
-    for term in terms:
-        where.append("(a.title LIKE ? ESCAPE '\\' OR a.content_text LIKE ? ESCAPE '\\')")
-        params += [_like(term), _like(term)]
-    if source:
-        where.append("(a.source = ? OR a.source_id IN (SELECT id FROM sources WHERE slug = ?))")
-        params += [source, source]
-    if tag:
-        where.append("a.id IN (SELECT at.article_id FROM article_tags at JOIN tags t "
-                     "ON t.id = at.tag_id WHERE t.name = ? OR t.slug = ?)")
-        params += [tag, tag]
-    sql = (f"SELECT {_ARTICLE_COLUMNS}, a.content_text FROM articles a "
-           f"WHERE {' AND '.join(where)} ORDER BY a.published DESC, a.id DESC LIMIT ?")
-    rows = _rows(db, sql, [*params, limit])
-    return [SearchHit(_article(row), make_snippet(row["content_text"] or row["title"], terms))
-            for row in rows]
+    """Articles matching ``query`` (see ``fts.parse_query``), most relevant first.
+
+    Title matches weigh more than body matches; among equally relevant articles the newest
+    comes first. ``QueryError`` for a query FTS5 cannot run.
+    """
+    parsed = parse_query(query)
+    clauses, params = (filters or Filters()).where()
+    sql = (f"SELECT {_ARTICLE_COLUMNS}, a.content_text, bm25(articles_fts, 5.0, 1.0) AS score "
+           "FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid "
+           f"WHERE articles_fts MATCH ? {''.join(' AND ' + c for c in clauses)} "
+           "ORDER BY score, a.published DESC, a.id DESC LIMIT ?")
+    try:
+        cursor = db.conn.execute(sql, [parsed.expression, *params, limit])
+        names = [d[0] for d in cursor.description]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    except sqlite3.OperationalError as exc:
+        if "fts5" in str(exc) or "syntax" in str(exc):
+            raise QueryError(f"search query {query!r}: {exc}") from exc
+        raise StoreError(f"archive query failed: {exc}") from exc
+    return [SearchHit(_article(row), make_snippet(row["content_text"] or row["title"],
+                                                  parsed.terms)) for row in rows]
 
 
-def make_snippet(text: str, terms: list[str], width: int = 60) -> str:
-    """Text around the first match, the match marked with [brackets]."""
+def _term_pattern(term: str) -> str:
+    """A regex finding ``term`` in text: Chinese as written, English words by their stem."""
+    words = []
+    for word in term.split():
+        if word.isascii() and word.isalpha() and len(word) > 3:
+            stem = re.sub(r"(ies|es|s|ed|ing|ly)$", "", word.lower()) or word
+            words.append(r"\b" + re.escape(stem) + r"\w*")
+        else:
+            words.append(re.escape(word))
+    return r"\W+".join(words)
+
+
+def make_snippet(text: str, terms: tuple[str, ...] | list[str], width: int = 60) -> Segments:
+    """About ``2 * width`` characters around the first match, every match in it marked."""
     flat = " ".join(text.split())
-    lowered = flat.casefold()
-    for term in terms:
-        at = lowered.find(term.casefold())
-        if at >= 0:
-            start, end = max(0, at - width), min(len(flat), at + len(term) + width)
-            return ("…" if start else "") + flat[start:at] + "[" + flat[at:at + len(term)] + \
-                "]" + flat[at + len(term):end] + ("…" if end < len(flat) else "")
-    return flat[: width * 2] + ("…" if len(flat) > width * 2 else "")
+    patterns = [_term_pattern(t) for t in terms if t.strip()]
+    finder = re.compile("|".join(patterns), re.IGNORECASE) if patterns else None
+    first = finder.search(flat) if finder else None
+    if first is None:
+        cut = flat[: width * 2]
+        return ((cut + ("…" if len(flat) > len(cut) else ""), False),)
+    start, end = max(0, first.start() - width), min(len(flat), first.end() + width)
+    window = flat[start:end]
+    segments: list[tuple[str, bool]] = [("…", False)] if start else []
+    position = 0
+    for match in finder.finditer(window):  # type: ignore[union-attr]
+        if match.start() > position:
+            segments.append((window[position:match.start()], False))
+        segments.append((match.group(), True))
+        position = match.end()
+    segments.append((window[position:] + ("…" if end < len(flat) else ""), False))
+    return tuple(s for s in segments if s[0])
 
 
 def archive_stats(db: Any) -> dict[str, Any]:
@@ -160,12 +210,16 @@ def archive_stats(db: Any) -> dict[str, Any]:
     return totals
 
 
-def iter_articles(db: Any, batch: int = 500) -> Iterator[StoredArticle]:
-    """Every article, oldest first, fetched in batches (never the whole archive at once)."""
+def iter_articles(db: Any, filters: Filters | None = None,
+                  batch: int = 500) -> Iterator[StoredArticle]:
+    """Every article (or those ``filters`` let through), oldest first, fetched in batches:
+    never the whole archive in memory."""
+    clauses, params = (filters or Filters()).where()
+    extra = "".join(" AND " + c for c in clauses)
     last = 0
     while True:
-        rows = _rows(db, f"SELECT {_ARTICLE_COLUMNS} FROM articles a WHERE a.id > ? "
-                         "ORDER BY a.id LIMIT ?", [last, batch])
+        rows = _rows(db, f"SELECT {_ARTICLE_COLUMNS}, a.content_text FROM articles a "
+                         f"WHERE a.id > ?{extra} ORDER BY a.id LIMIT ?", [last, *params, batch])
         if not rows:
             return
         yield from (_article(row) for row in rows)

@@ -17,6 +17,7 @@ from sqlite_utils import Database
 
 from feedsvc.dates import format_date
 from feedsvc.errors import StoreError
+from feedsvc.fts import TOKENIZER, index_text
 from feedsvc.models import Article, SaveResult, SourceConfig, SourceState
 from feedsvc.names import name_hash, slugify
 
@@ -33,6 +34,8 @@ def open_archive(path: str | Path) -> Database:
         # In WAL mode NORMAL cannot corrupt the database; a power cut may lose the last commit.
         db.execute("PRAGMA synchronous = NORMAL")
         migrate(db)
+        with db.conn:
+            sync_search(db)  # changes made by other programs (a sqlite3 shell, Datasette)
     except (sqlite3.Error, OSError) as exc:
         raise StoreError(f"{path}: cannot open the archive: {exc}") from exc
     return db
@@ -103,7 +106,94 @@ def _v2(db: Database) -> None:
     db.execute("UPDATE sources SET failures = 0 WHERE failures IS NULL")
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2]
+def _v3(db: Database) -> None:
+    """Full-text search (the search issue) and views for common questions.
+
+    ``articles_fts`` is an FTS5 index over ``articles`` (``content=[articles]``, so
+    Datasette finds it). What it indexes is ``fts.index_text`` of title and text, which SQL
+    cannot compute; so triggers queue every change in ``fts_pending`` and ``sync_search``
+    applies the queue before each commit, whoever made the change.
+    """
+    db.execute(f"CREATE VIRTUAL TABLE [articles_fts] USING FTS5 ([title], [content_text], "
+               f"content=[articles], tokenize='{TOKENIZER}')")
+    db.execute("CREATE TABLE fts_pending (id INTEGER PRIMARY KEY, article_id INTEGER NOT NULL, "
+               "kind TEXT NOT NULL, title TEXT, content_text TEXT)")
+    db.execute("CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN "
+               "INSERT INTO fts_pending (article_id, kind) VALUES (new.id, 'insert'); END")
+    for event, kind in (("UPDATE OF title, content_text", "update"), ("DELETE", "delete")):
+        db.execute(f"CREATE TRIGGER articles_fts_{kind} AFTER {event} ON articles BEGIN "
+                   "INSERT INTO fts_pending (article_id, kind, title, content_text) "
+                   f"VALUES (old.id, '{kind}', old.title, old.content_text); END")
+    db.execute("INSERT INTO fts_pending (article_id, kind) SELECT id, 'insert' FROM articles")
+    for name, sql in VIEWS.items():
+        db.execute(f"CREATE VIEW {name} AS {sql}")
+    sync_search(db)
+
+
+VIEWS = {
+    # One row per article with its source's name and slug and its tag names.
+    "articles_with_tags": """
+        SELECT a.id, a.published, a.updated, s.name AS source, s.slug AS source_slug,
+               a.title, coalesce(a.canonical_url, a.url) AS url, a.author, a.lang,
+               (SELECT group_concat(t.name, ', ') FROM article_tags at
+                JOIN tags t ON t.id = at.tag_id WHERE at.article_id = a.id) AS tag_names,
+               a.summary, a.revision
+        FROM articles a JOIN sources s ON s.id = a.source_id""",
+    # How much each source published each day (UTC).
+    "articles_per_source_per_day": """
+        SELECT s.name AS source, substr(a.published, 1, 10) AS day, count(*) AS articles
+        FROM articles a JOIN sources s ON s.id = a.source_id
+        GROUP BY s.id, day""",
+}
+
+MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2, _v3]
+
+
+def sync_search(db: Database) -> int:
+    """Apply the queued changes to ``articles_fts``; returns how many articles it touched.
+
+    For each article only the first queued entry matters: its old values are what the
+    index holds (later ones were never indexed), and the row as it is now is what the
+    index must hold.
+    """
+    rows = db.execute("SELECT id, article_id, kind, title, content_text FROM fts_pending "
+                      "ORDER BY id").fetchall()
+    if not rows:
+        return 0
+    first: dict[int, tuple[str, str | None, str | None]] = {}
+    for _, article_id, kind, title, text in rows:
+        first.setdefault(article_id, (kind, title, text))
+    for article_id, (kind, title, text) in first.items():
+        if kind != "insert":
+            db.execute("INSERT INTO articles_fts (articles_fts, rowid, title, content_text) "
+                       "VALUES ('delete', ?, ?, ?)",
+                       [article_id, index_text(title), index_text(text)])
+        now = db.execute("SELECT title, content_text FROM articles WHERE id = ?",
+                         [article_id]).fetchone()
+        if now is not None:
+            db.execute("INSERT INTO articles_fts (rowid, title, content_text) VALUES (?, ?, ?)",
+                       [article_id, index_text(now[0]), index_text(now[1])])
+    db.execute("DELETE FROM fts_pending WHERE id <= ?", [rows[-1][0]])
+    return len(first)
+
+
+def rebuild_search(db: Database, batch: int = 1000) -> int:
+    """Build ``articles_fts`` from scratch (``feedsvc reindex``); returns the articles."""
+    with transaction(db):
+        db.execute("DELETE FROM fts_pending")
+        db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('delete-all')")
+        last, count = 0, 0
+        while True:
+            rows = db.execute("SELECT id, title, content_text FROM articles WHERE id > ? "
+                              "ORDER BY id LIMIT ?", [last, batch]).fetchall()
+            if not rows:
+                break
+            db.conn.executemany(
+                "INSERT INTO articles_fts (rowid, title, content_text) VALUES (?, ?, ?)",
+                [(row[0], index_text(row[1]), index_text(row[2])) for row in rows])
+            last, count = rows[-1][0], count + len(rows)
+        db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('optimize')")
+    return count
 
 
 def migrate(db: Database) -> None:
@@ -121,10 +211,12 @@ def migrate(db: Database) -> None:
 
 @contextmanager
 def transaction(db: Database) -> Iterator[None]:
-    """One transaction; sqlite errors leave as ``StoreError``."""
+    """One transaction, the search index brought up to date before it commits; sqlite
+    errors leave as ``StoreError``."""
     try:
         with db.conn:
             yield
+            sync_search(db)
     except sqlite3.Error as exc:
         raise StoreError(f"archive write failed: {exc}") from exc
 

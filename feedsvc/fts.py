@@ -1,0 +1,113 @@
+"""Full-text search text and queries: Chinese by overlapping bigrams, English by porter stems.
+
+SQLite's built-in tokenizers cannot find two-character Chinese words: ``unicode61`` makes a
+whole run of Han characters one token, and ``trigram`` needs three characters. So the text
+indexed in ``articles_fts`` is rewritten first: every run of CJK characters becomes its
+overlapping bigrams (``联合国秘书长`` -> ``联合 合国 国秘 秘书 书长``) plus its last
+character alone, while other text passes through to ``porter unicode61`` (case-blind,
+``visit`` finds ``visits``). A query is rewritten the same way, as FTS5 phrases: a Chinese
+word of any length is the phrase of its bigrams, a single character a prefix query.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from feedsvc.errors import QueryError
+
+TOKENIZER = "porter unicode61 remove_diacritics 2"
+_CJK = re.compile(
+    "[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+    "\U00020000-\U0002fa1f]+")
+
+
+def _bigrams(run: str) -> list[str]:
+    if len(run) == 1:
+        return [run]
+    return [run[i:i + 2] for i in range(len(run) - 1)]
+
+
+def index_text(text: str | None) -> str:
+    """The form of ``text`` that goes into the index."""
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFKC", text)
+    # The last character alone too, so a one-character query (a prefix) finds it.
+    return _CJK.sub(lambda m: " " + " ".join([*_bigrams(m.group()), m.group()[-1]]) + " "
+                    if len(m.group()) > 1 else f" {m.group()} ", text)
+
+
+def _phrase(term: str) -> str:
+    """One user term (a word or a quoted phrase) as an FTS5 expression."""
+    term = unicodedata.normalize("NFKC", term)
+    parts: list[str] = []
+    prefix = False
+    position = 0
+    for match in _CJK.finditer(term):
+        parts.append(term[position:match.start()])
+        run = match.group()
+        # A single character at the end: a prefix, to find it inside longer words too.
+        prefix = len(run) == 1 and match.end() == len(term)
+        parts.append(" " + " ".join(_bigrams(run)) + " ")
+        position = match.end()
+    parts.append(term[position:])
+    words = " ".join("".join(parts).split())
+    quoted = '"' + words.replace('"', '""') + '"'
+    return quoted + " *" if prefix else quoted
+
+
+@dataclass(slots=True, frozen=True)
+class ParsedQuery:
+    """A user's query: what FTS5 matches, and the terms to highlight."""
+
+    expression: str
+    terms: tuple[str, ...]
+
+
+_TOKEN = re.compile(r'"([^"]*)"|(\S+)')
+
+
+def parse_query(query: str) -> ParsedQuery:
+    """Words and "quoted phrases" must all match; ``a OR b`` either; ``-word`` must not.
+
+    Everything else is taken literally (FTS5 syntax characters are quoted away), so the
+    only malformed queries are unbalanced quotes, a dangling OR and nothing to find.
+    """
+    if query.count('"') % 2:
+        raise QueryError(f"search query {query!r}: unbalanced double quote")
+    groups: list[list[str]] = []
+    excluded: list[str] = []
+    terms: list[str] = []
+    pending_or = False
+    for match in _TOKEN.finditer(query):
+        quoted, word = match.group(1), match.group(2)
+        if word == "OR":
+            if not groups or pending_or:
+                raise QueryError(f"search query {query!r}: OR needs a term on each side")
+            pending_or = True
+            continue
+        negative = word is not None and word.startswith("-") and len(word) > 1
+        text = " ".join((quoted if quoted is not None else word.lstrip("-") if negative
+                         else word).split())
+        if not text:
+            continue
+        if negative:
+            excluded.append(_phrase(text))
+            continue
+        terms.append(text)
+        if pending_or:
+            groups[-1].append(_phrase(text))
+        else:
+            groups.append([_phrase(text)])
+        pending_or = False
+    if pending_or:
+        raise QueryError(f"search query {query!r}: OR needs a term on each side")
+    if not groups:
+        raise QueryError("search query has nothing to find: give at least one word"
+                         + (" that is not excluded" if excluded else ""))
+    expression = " AND ".join("(" + " OR ".join(group) + ")" for group in groups)
+    for phrase in excluded:
+        expression = f"({expression}) NOT {phrase}"
+    return ParsedQuery(expression, tuple(terms))
