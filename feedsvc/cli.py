@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import click
 
@@ -291,31 +291,43 @@ EXPORT_FIELDS = ("id", "url", "title", "author", "source", "tags", "published", 
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl",
               show_default=True)
 @_filter_options
-@click.option("-o", "--output", type=click.File("w", encoding="utf-8", lazy=True),
-              default="-", help="Write to FILE [default: standard output].")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to FILE [default: standard output].")
 @click.pass_context
 def export(ctx: click.Context, fmt: str, source: str | None, tag: str | None,
-           since: str | None, until: str | None, output: Any) -> None:
+           since: str | None, until: str | None, output: Path | None) -> None:
     """Stream archived articles out as JSON lines or CSV, oldest first.
 
     Articles are read in batches, so an archive of any size exports in constant memory.
     """
     filters = query.Filters(source=source, tag=tag, since=since, until=until)
-    count = 0
     with store.archive(_config(ctx).database) as db:
-        writer = csv.DictWriter(output, EXPORT_FIELDS) if fmt == "csv" else None
+        if output is None:
+            _export(db, filters, fmt, sys.stdout)
+            return
+        try:
+            with output.open("w", encoding="utf-8", newline="") as stream:
+                count = _export(db, filters, fmt, stream)
+        except OSError as exc:
+            raise FeedsvcError(f"{output}: cannot write: {exc.strerror or exc}") from exc
+    if not ctx.obj["quiet"]:
+        click.echo(f"exported {count} articles to {output}", err=True)
+
+
+def _export(db: Any, filters: query.Filters, fmt: str, stream: TextIO) -> int:
+    writer = csv.DictWriter(stream, EXPORT_FIELDS) if fmt == "csv" else None
+    if writer:
+        writer.writeheader()
+    count = 0
+    for article in query.iter_articles(db, filters):
+        record = {name: getattr(article, name) for name in EXPORT_FIELDS}
         if writer:
-            writer.writeheader()
-        for article in query.iter_articles(db, filters):
-            record = {name: getattr(article, name) for name in EXPORT_FIELDS}
-            if writer:
-                writer.writerow({**record, "tags": ", ".join(article.tags)})
-            else:
-                record["tags"] = list(article.tags)
-                output.write(json.dumps(record, ensure_ascii=False) + "\n")
-            count += 1
-    if output is not sys.stdout and not ctx.obj["quiet"]:
-        click.echo(f"exported {count} articles", err=True)
+            writer.writerow({**record, "tags": ", ".join(article.tags)})
+        else:
+            record["tags"] = list(article.tags)
+            stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+        count += 1
+    return count
 
 
 @main.command()
