@@ -15,6 +15,7 @@ FEED_TITLES = {
     "all": "{site}: all articles",
     "source": "{name} · {site}",
     "tag": "#{name} · {site}",
+    "search": "Search “{name}” · {site}",
 }
 
 

@@ -24,6 +24,7 @@ from feedsvc.lock import ArchiveLock
 from feedsvc.logs import setup_logging
 from feedsvc.models import Config, FetchReport
 from feedsvc.pipeline import fetch_sources, ingest_paths, list_sources, publish_site
+from feedsvc.searchweb import search_site
 from feedsvc.server import create_app
 
 PROGRESS_MIN = 50  # files; fewer finish before a bar would help
@@ -179,7 +180,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     config = _config(ctx)
     setup_logging(ctx.obj["verbose"], ctx.obj["quiet"], ctx.obj["log_json"], logging.INFO)
     sock = listen(host or config.server.host, config.server.port if port is None else port)
-    app = create_app(config.public.dir, config.server.max_age)
+    app = create_app(config.public.dir, config.server.max_age, search=search_site(config))
     with event_loop_runner() as runner:
         runner.run(serve_only(app, sock, access_log=ctx.obj["verbose"] >= 1))
 

@@ -46,6 +46,7 @@ from feedsvc.pipeline import (
     worker_count,
     worker_pool,
 )
+from feedsvc.searchweb import search_site
 from feedsvc.server import create_app
 
 log = logging.getLogger("feedsvc.daemon")
@@ -158,7 +159,7 @@ class Daemon:
             async with Fetcher(self.config.fetch) as self.fetcher:
                 if sock is not None:
                     app = create_app(self.config.public.dir, self.config.server.max_age,
-                                     self.metrics, self.health)
+                                     self.metrics, self.health, search_site(self.config))
                     server = make_server(app, sock, access_log)
                     tasks.append(asyncio.create_task(server.serve(sockets=[sock])))
                 tasks.append(asyncio.create_task(self._publisher()))

@@ -129,7 +129,7 @@ class IngestReport:
 class FeedInfo:
     """One published feed: everything, one source, or one tag."""
 
-    kind: str  # "all" | "source" | "tag"
+    kind: str  # "all" | "source" | "tag" | "search" (slug: the query string)
     name: str
     slug: str
     count: int
@@ -138,6 +138,8 @@ class FeedInfo:
     @property
     def path(self) -> str:
         """Where the feed lives under ``public/`` (file-system form, may be non-ASCII)."""
+        if self.kind == "search":
+            return f"search.xml?{self.slug}"
         return "all.xml" if self.kind == "all" else f"{self.kind}s/{self.slug}.xml"
 
 

@@ -136,8 +136,9 @@ class Filters:
 
 
 def search_articles(db: Any, query: str, filters: Filters | None = None,
-                    limit: int = 20) -> list[SearchHit]:
-    """Articles matching ``query`` (see ``fts.parse_query``), most relevant first.
+                    limit: int = 20, newest_first: bool = False) -> list[SearchHit]:
+    """Articles matching ``query`` (see ``fts.parse_query``), most relevant first (or
+    newest first: the search feed).
 
     Title matches weigh more than body matches; among equally relevant articles the newest
     comes first. ``QueryError`` for a query FTS5 cannot run.
@@ -147,7 +148,7 @@ def search_articles(db: Any, query: str, filters: Filters | None = None,
     sql = (f"SELECT {_ARTICLE_COLUMNS}, a.content_text, bm25(articles_fts, 5.0, 1.0) AS score "
            "FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid "
            f"WHERE articles_fts MATCH ? {''.join(' AND ' + c for c in clauses)} "
-           "ORDER BY score, a.published DESC, a.id DESC LIMIT ?")
+           f"ORDER BY {'' if newest_first else 'score, '}a.published DESC, a.id DESC LIMIT ?")
     try:
         cursor = db.conn.execute(sql, [parsed.expression, *params, limit])
         names = [d[0] for d in cursor.description]

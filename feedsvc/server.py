@@ -25,6 +25,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
 from feedsvc.metrics import Metrics
+from feedsvc.searchweb import SearchSite, search_routes
+from feedsvc.site import HTML_POLICY
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -41,9 +43,6 @@ CONTENT_TYPES = {
     ".css": "text/css; charset=utf-8",
     ".txt": "text/plain; charset=utf-8",
 }
-# Published pages hold sanitized third-party markup; the browser enforces the rest.
-HTML_POLICY = ("default-src 'none'; img-src * data:; media-src *; style-src 'self' "
-               "'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 GZIP_MIN = 1024  # smaller bodies gain nothing from compression
 CACHE_BYTES = 64 * 1024 * 1024  # bodies kept in memory (plain + gzip), least recently used out
 CACHE_FILE_MAX = 8 * 1024 * 1024  # larger files are read per request, never cached
@@ -207,8 +206,10 @@ HealthCheck = Callable[[], tuple[bool, dict[str, Any]]]
 
 
 def create_app(public_dir: str | Path, max_age: int = 60, metrics: Metrics | None = None,
-               health: HealthCheck | None = None) -> Starlette:
-    """The whole site: ``/healthz``, ``/metrics``, and ``public/`` for every other path."""
+               health: HealthCheck | None = None, search: SearchSite | None = None
+               ) -> Starlette:
+    """The whole site: ``/healthz``, ``/metrics``, ``/search`` and ``/search.xml`` (with
+    ``search``), and ``public/`` for every other path."""
     metrics = metrics or Metrics()
 
     async def healthz(request: Request) -> Response:
@@ -224,6 +225,7 @@ def create_app(public_dir: str | Path, max_age: int = 60, metrics: Metrics | Non
     routes = [
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/metrics", metrics_page, methods=["GET", "HEAD"]),
+        *(search_routes(search) if search else []),
         Mount("/", app=PublicFiles(public_dir, max_age, metrics)),
     ]
     return Starlette(routes=routes)

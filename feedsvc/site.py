@@ -9,6 +9,9 @@ from feedsvc.atom import feed_title
 from feedsvc.models import FeedInfo, StoredArticle
 from feedsvc.urls import ascii_url
 
+# Pages hold sanitized third-party markup; the browser enforces the rest (sent by the server).
+HTML_POLICY = ("default-src 'none'; img-src * data:; media-src *; style-src 'self' "
+               "'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 SECTIONS = (("all", "Everything"), ("source", "Sources"), ("tag", "Tags"))
 
 
@@ -71,6 +74,10 @@ small{{color:#666}}</style>
 <h1>{title}</h1>
 <p>Subscribe to any feed below in your feed reader, or import
 <a href="feeds.opml">feeds.opml</a> to subscribe to all of them.</p>
+<form action="search" method="get"><input type="search" name="q" size="40"
+ aria-label="Search the archive" placeholder="新疆, visit, &quot;human rights&quot;">
+ <button>Search</button> <small>every search is a feed too: <a
+ href="search">how</a></small></form>
 {chr(10).join(sections)}
 <h2>Latest articles</h2>
 <ul>

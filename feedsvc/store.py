@@ -41,6 +41,23 @@ def open_archive(path: str | Path) -> Database:
     return db
 
 
+def open_reader(path: str | Path) -> Database:
+    """A read-only connection for the web server's searches; never migrates or writes.
+
+    Usable from any thread (each request uses its own, one at a time).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise StoreError(f"{path}: no archive yet (run feedsvc ingest or fetch first)")
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
+                               check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout = 5000")
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path}: cannot open the archive: {exc}") from exc
+    return Database(conn)
+
+
 @contextmanager
 def archive(path: str | Path) -> Iterator[Database]:
     """``open_archive`` for a ``with`` block: closed however the block ends."""

@@ -231,3 +231,67 @@ def test_existing_archive_is_indexed_by_the_migration(config: Config, inbox: Pat
         assert db.execute("PRAGMA user_version").fetchone()[0] == 3
         indexed = db.execute("SELECT count(*) FROM articles_fts").fetchone()[0]
     assert indexed == count > 0
+
+
+@pytest.fixture
+def web(archive: Config):
+    from starlette.testclient import TestClient
+
+    from feedsvc.pipeline import publish_site
+    from feedsvc.searchweb import search_site
+    from feedsvc.server import create_app
+
+    publish_site(archive)
+    return TestClient(create_app(archive.public.dir, search=search_site(archive)))
+
+
+def test_search_feed_is_valid_atom_of_the_newest_matches(web, archive: Config) -> None:
+    import feedparser
+
+    response = web.get("/search.xml", params={"q": "人权", "limit": "2"})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/atom+xml; charset=utf-8"
+    parsed = feedparser.parse(response.content)
+    assert not parsed.bozo, parsed.bozo_exception
+    assert "人权" in parsed.feed.title
+    self_link = next(link.href for link in parsed.feed.links if link.rel == "self")
+    assert self_link == archive.public.base_url + "search.xml?q=%E4%BA%BA%E6%9D%83&limit=2"
+    published = [entry.published for entry in parsed.entries]
+    assert len(published) == 2 and published == sorted(published, reverse=True)
+    tagged = feedparser.parse(web.get("/search.xml", params={"q": "人权", "tag": "geo"}).content)
+    assert [e.title for e in tagged.entries] == ["疆域与边界"]
+    again = web.get("/search.xml", params={"q": "人权", "limit": "2"},
+                    headers={"if-none-match": response.headers["etag"]})
+    assert again.status_code == 304
+
+
+def test_search_page_highlights_and_escapes(web) -> None:
+    page = web.get("/search", params={"q": "新疆"})
+    assert page.status_code == 200 and "<mark>新疆</mark>" in page.text
+    assert 'href="search.xml?q=%E6%96%B0%E7%96%86"' in page.text
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    hostile = web.get("/search", params={"q": '<script>alert(1)</script> "x'})
+    assert hostile.status_code == 400 and "<script>alert" not in hostile.text
+    assert "&lt;script&gt;" in hostile.text and "unbalanced double quote" in hostile.text
+    assert web.get("/search").status_code == 200  # the empty form
+    assert 'action="search"' in web.get("/").text  # linked from index.html
+
+
+@pytest.mark.parametrize("params", [{"q": '"open'}, {"q": "x", "since": "someday"},
+                                    {"q": "x", "limit": "lots"}, {}])
+def test_bad_search_urls_are_400(web, params: dict[str, str]) -> None:
+    response = web.get("/search.xml", params=params)
+    assert response.status_code == 400 and response.text.strip()
+
+
+def test_search_without_an_archive_is_503(tmp_path: Path) -> None:
+    from starlette.testclient import TestClient
+
+    from feedsvc.searchweb import SearchSite
+    from feedsvc.server import create_app
+
+    site = SearchSite(str(tmp_path / "none.db"), "http://127.0.0.1:8080/", "t")
+    client = TestClient(create_app(tmp_path / "public", search=site))
+    response = client.get("/search.xml", params={"q": "x"})
+    assert response.status_code == 503 and "no archive yet" in response.text
+    assert not (tmp_path / "none.db").exists()  # a reader never creates the archive

@@ -1,0 +1,180 @@
+"""Searches over HTTP: ``/search.xml?q=...`` is an Atom feed of the newest matches (subscribe
+to a topic across all sources), ``/search?q=...`` a results page for people.
+
+Both take the filters of ``feedsvc search`` as query parameters: ``source``, ``tag``,
+``since``, ``until``, ``limit``. Each request reads the archive through its own read-only
+connection in a worker thread, so searches never block serving files or the daemon's writes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from html import escape
+from urllib.parse import urlencode
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from feedsvc import query, store
+from feedsvc.atom import render_feed
+from feedsvc.dates import date_bound
+from feedsvc.errors import FeedsvcError, QueryError
+from feedsvc.models import Config, FeedInfo
+from feedsvc.query import Filters, SearchHit
+from feedsvc.site import HTML_POLICY
+from feedsvc.urls import ascii_url
+
+FEED_TYPE = "application/atom+xml; charset=utf-8"
+MAX_LIMIT = 100
+PARAMETERS = ("q", "source", "tag", "since", "until", "limit")
+
+
+@dataclass(slots=True, frozen=True)
+class SearchSite:
+    database: str
+    base_url: str
+    site_title: str
+    max_age: int = 60
+    feed_entries: int = 50
+
+
+def search_site(config: Config) -> SearchSite:
+    public = config.public
+    return SearchSite(config.database, public.base_url, public.title, config.server.max_age,
+                      public.entries_per_feed)
+
+
+class BadRequestError(Exception):
+    """A search URL with a parameter that cannot be used: answered with 400."""
+
+
+def _read(request: Request, default_limit: int) -> tuple[str, Filters, int, str]:
+    """(query, filters, limit, canonical query string) from the URL; ``BadRequestError``."""
+    params = request.query_params
+    text = " ".join(params.get("q", "").split())
+    if not text:
+        raise BadRequestError("give a query: ?q=words")
+    bounds = {}
+    for name, end in (("since", False), ("until", True)):
+        value = params.get(name, "").strip()
+        bounds[name] = date_bound(value, end) if value else None
+        if value and bounds[name] is None:
+            raise BadRequestError(f"{name}: {value!r} is not a date (use YYYY-MM-DD or RFC 3339)")
+    try:
+        limit = min(int(params.get("limit", default_limit)), MAX_LIMIT)
+    except ValueError:
+        raise BadRequestError("limit: expected a number") from None
+    if limit < 1:
+        raise BadRequestError("limit: expected a number from 1 to 100")
+    filters = Filters(source=params.get("source") or None, tag=params.get("tag") or None,
+                      since=bounds["since"], until=bounds["until"])
+    canonical = urlencode([(k, params[k]) for k in PARAMETERS if params.get(k)])
+    return text, filters, limit, canonical
+
+
+def _search(site: SearchSite, text: str, filters: Filters, limit: int,
+            newest_first: bool) -> list[SearchHit]:
+    db = store.open_reader(site.database)
+    try:
+        return query.search_articles(db, text, filters, limit, newest_first=newest_first)
+    finally:
+        db.close()
+
+
+def _conditional(request: Request, body: bytes, media_type: str, max_age: int) -> Response:
+    etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+    headers = {"etag": etag, "cache-control": f"public, max-age={max_age}",
+               "x-content-type-options": "nosniff"}
+    if media_type.startswith("text/html"):
+        headers["content-security-policy"] = HTML_POLICY
+    tags = {t.strip().removeprefix("W/") for t in
+            request.headers.get("if-none-match", "").split(",")}
+    if etag in tags:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=media_type, headers=headers)
+
+
+def search_routes(site: SearchSite) -> list[Route]:
+    async def search_feed(request: Request) -> Response:
+        try:
+            text, filters, limit, canonical = _read(request, site.feed_entries)
+            hits = await run_in_threadpool(_search, site, text, filters, limit, True)
+        except (BadRequestError, QueryError) as exc:
+            return Response(f"{exc}\n", status_code=400, media_type="text/plain")
+        except FeedsvcError as exc:
+            return Response(f"{exc}\n", status_code=503, media_type="text/plain")
+        feed = FeedInfo("search", text, canonical, len(hits),
+                        max((h.article.updated for h in hits), default=None))
+        body = render_feed(feed, [h.article for h in hits], site.base_url + feed.path,
+                           site.base_url + "search?" + canonical, site.site_title)
+        return _conditional(request, body, FEED_TYPE, site.max_age)
+
+    async def search_page(request: Request) -> Response:
+        text = " ".join(request.query_params.get("q", "").split())
+        if not text:
+            return _conditional(request, render_results(site, "", "", [], None), "text/html",
+                                site.max_age)
+        try:
+            text, filters, limit, canonical = _read(request, 20)
+            hits = await run_in_threadpool(_search, site, text, filters, limit, False)
+        except (BadRequestError, QueryError) as exc:
+            page = render_results(site, text, "", [], str(exc))
+            return Response(page, status_code=400, media_type="text/html",
+                            headers={"content-security-policy": HTML_POLICY})
+        except FeedsvcError as exc:
+            page = render_results(site, text, "", [], str(exc))
+            return Response(page, status_code=503, media_type="text/html",
+                            headers={"content-security-policy": HTML_POLICY})
+        return _conditional(request, render_results(site, text, canonical, hits, None),
+                            "text/html", site.max_age)
+
+    return [Route("/search.xml", search_feed, methods=["GET", "HEAD"]),
+            Route("/search", search_page, methods=["GET", "HEAD"])]
+
+
+def render_results(site: SearchSite, text: str, canonical: str, hits: list[SearchHit],
+                   error: str | None) -> bytes:
+    """The results page: a form, the hits with highlighted snippets, a link to the feed."""
+    title = escape(f"{text} · {site.site_title}" if text else f"Search · {site.site_title}")
+    feed_link = (f'<link rel="alternate" type="application/atom+xml" title="Search feed: '
+                 f'{escape(text)}" href="search.xml?{escape(canonical)}">') if canonical else ""
+    if error:
+        body = f'<p class="error">{escape(error)}</p>'
+    elif not text:
+        body = "<p>Words must all match; \"quoted phrases\" as written; a OR b; -word " \
+               "excludes. Chinese and English.</p>"
+    elif not hits:
+        body = "<p>No matches.</p>"
+    else:
+        items = []
+        for hit in hits:
+            article = hit.article
+            heading = (f'<a href="{escape(ascii_url(article.url))}">{escape(article.title)}</a>'
+                       if article.url else escape(article.title))
+            items.append(f"<li>{heading}<br><small>{escape(article.source)}, "
+                         f"{escape(article.published[:10])}</small><br>{hit.snippet_html}</li>")
+        body = (f'<p>{len(hits)} matches. <a href="search.xml?{escape(canonical)}">Subscribe '
+                f"to this search</a> in your feed reader.</p>\n<ol>\n" + "\n".join(items)
+                + "\n</ol>")
+    page = f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+{feed_link}
+<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem}}
+small{{color:#666}} mark{{background:#ffe58a}} li{{margin:0 0 1rem}} .error{{color:#a00}}</style>
+</head>
+<body>
+<p><a href="./">{escape(site.site_title)}</a></p>
+<form action="search" method="get"><input type="search" name="q" value="{escape(text)}"
+ size="40" aria-label="Search the archive"> <button>Search</button></form>
+{body}
+</body>
+</html>
+"""
+    return page.encode("utf-8")
