@@ -20,6 +20,7 @@ from pathlib import Path
 
 import yaml
 
+from bench.search import bench_search
 from bench.serving import bench_serving
 from bench.workload import rss_feed
 from feedsvc.config import load_config
@@ -85,15 +86,20 @@ def main() -> None:
     parser.add_argument("--feeds", type=int, default=1000)
     parser.add_argument("--entries", type=int, default=50)
     parser.add_argument("--peer", help="path to the feed-to-sqlite command (default: on PATH)")
-    parser.add_argument("--only", choices=["fetch", "serve"], help="run one workload")
+    parser.add_argument("--only", choices=["fetch", "serve", "search"], help="run one workload")
+    parser.add_argument("--articles", type=int, default=100_000,
+                        help="archive size for the search workload")
     parser.add_argument("--seconds", type=int, default=10, help="length of each load run")
     args = parser.parse_args()
     rows: list[tuple[str, str, str]] = []
-    if args.only != "serve":
+    if args.only in (None, "fetch"):
         rows += bench_fetch(args)
-    if args.only != "fetch":
+    if args.only in (None, "serve"):
         with tempfile.TemporaryDirectory() as tmp:
             rows += bench_serving(Path(tmp), args.seconds)
+    if args.only in (None, "search"):
+        with tempfile.TemporaryDirectory() as tmp:
+            rows += bench_search(Path(tmp), args.articles)
     rows.append(("peak RSS", f"{peak_rss_mb():.0f} MB",
                  f"main process; largest worker, feed host or daemon "
                  f"{peak_rss_mb(resource.RUSAGE_CHILDREN):.0f} MB"))

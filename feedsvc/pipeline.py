@@ -171,6 +171,12 @@ def publish_site(config: Config, db: Any | None = None,
     return report
 
 
+def reindex(config: Config) -> int:
+    """Rebuild the search index: text rewritten in a worker process, written here."""
+    with store.archive(config.database) as db, worker_pool(1) as pool:
+        return store.rebuild_search(db, submit=pool.submit)
+
+
 MAX_BACKOFF = 24 * 3600
 MAX_WORKERS = 8  # processes that parse and clean fetched feeds
 

