@@ -88,6 +88,7 @@ def feeds_of_articles(db: Any, article_ids: Iterable[int]) -> set[str]:
 
 
 RANK_WINDOW = 5000  # matches scored per query, newest first
+TIE_MARGIN = 200  # candidates beyond the limit kept, so ties still sort newest first
 Segments = tuple[tuple[str, bool], ...]  # (text, is a match) pieces of a snippet
 
 
@@ -150,15 +151,21 @@ def search_articles(db: Any, query: str, filters: Filters | None = None,
     # The newest RANK_WINDOW matches (by archive order, which FTS5 walks without sorting)
     # are scored; so a word found in most of a 100,000-article archive still answers in
     # milliseconds. Every match is ranked when there are fewer.
+    # Only the best-scored candidates are joined with ``articles`` for the final order.
     sql = (f"SELECT {_ARTICLE_COLUMNS}, a.content_text, m.score FROM ("
+           "SELECT id, score FROM ("
            "SELECT f.rowid AS id, bm25(articles_fts, 1.0, 5.0) AS score "
            f"FROM articles_fts f {joined} WHERE articles_fts MATCH ? "
            f"{''.join(' AND ' + c for c in clauses)} ORDER BY f.rowid DESC LIMIT ?"
+           ") ORDER BY score LIMIT ?"
            ") m JOIN articles a ON a.id = m.id "
            f"ORDER BY {'' if newest_first else 'm.score, '}a.published DESC, a.id DESC "
            "LIMIT ?")
     try:
-        cursor = db.conn.execute(sql, [parsed.expression, *params, RANK_WINDOW, limit])
+        # Newest first (the search feed) orders the whole window by publication time.
+        candidates = RANK_WINDOW if newest_first else limit + TIE_MARGIN
+        cursor = db.conn.execute(sql, [parsed.expression, *params, RANK_WINDOW, candidates,
+                                       limit])
         names = [d[0] for d in cursor.description]
         rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     except sqlite3.OperationalError as exc:
