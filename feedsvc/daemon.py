@@ -43,6 +43,7 @@ from feedsvc.pipeline import (
     fetch_and_prepare,
     ingest_files,
     publish_site,
+    synced_sources,
     worker_count,
     worker_pool,
 )
@@ -201,7 +202,9 @@ class Daemon:
         await self._publish()
 
     async def _load_sources(self) -> None:
-        states = await self._write(_sync_sources, self.config, utc_now())
+        configured = {source.name for source in self.config.sources}
+        states = [s for s in await self._write(synced_sources, self.config, utc_now())
+                  if s.name in configured]  # not sources since removed from the config
         self.states = {state.slug: state for state in states}
         if states:
             self.pool = worker_pool(worker_count(len(states)))
@@ -399,13 +402,6 @@ class Daemon:
                          "failures": s.failures, "next_due": s.next_due,
                          "disabled": s.disabled} for s in self.states.values()],
         }
-
-
-def _sync_sources(db: Any, config: Config, now: datetime) -> list[SourceState]:
-    with store.transaction(db):
-        store.sync_sources(db, config.sources, now)
-    configured = {source.name for source in config.sources}
-    return [s for s in store.source_states(db) if s.name in configured]
 
 
 def _archive_and_reload(db: Any, outcome: Outcome, now: datetime

@@ -90,7 +90,6 @@ def prepare_article(article: Article) -> Article:
 class PublishReport:
     written: list[str] = field(default_factory=list)
     unchanged: int = 0
-    stopped: bool = False  # ended early by ``should_stop``
 
 
 def ingest_paths(config: Config, paths: Iterable[str | Path] | None = None,
@@ -159,7 +158,6 @@ def publish_site(config: Config, db: Any | None = None,
         if affected is not None and feed.path not in affected:
             continue
         if should_stop and should_stop():
-            report.stopped = True
             return report
         articles = query.feed_articles(db, feed, public.entries_per_feed)
         if publish_feed(public.dir, public.base_url, public.title, feed, articles):
@@ -202,9 +200,7 @@ def fetch_sources(config: Config, names: Iterable[str] = (), force: bool = False
     """
     now = now or utc_now()
     with store.archive(config.database) as db:
-        with store.transaction(db):
-            store.sync_sources(db, config.sources, now)
-        work, reports = _select_sources(store.source_states(db), set(names), force, now)
+        work, reports = _select_sources(synced_sources(db, config, now), set(names), force, now)
         reports += asyncio.run(_fetch_all(db, config, work, on_done, now))
     return reports
 
@@ -212,9 +208,14 @@ def fetch_sources(config: Config, names: Iterable[str] = (), force: bool = False
 def list_sources(config: Config, now: datetime | None = None) -> list[SourceState]:
     """The configured sources with their fetch state (the table synced with the config)."""
     with store.archive(config.database) as db:
-        with store.transaction(db):
-            store.sync_sources(db, config.sources, now or utc_now())
-        return store.source_states(db)
+        return synced_sources(db, config, now or utc_now())
+
+
+def synced_sources(db: Any, config: Config, now: datetime) -> list[SourceState]:
+    """Bring the ``sources`` table in line with the config, then every source's state."""
+    with store.transaction(db):
+        store.sync_sources(db, config.sources, now)
+    return store.source_states(db)
 
 
 def _select_sources(states: list[SourceState], wanted: set[str], force: bool,

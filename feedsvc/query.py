@@ -161,17 +161,14 @@ def search_articles(db: Any, query: str, filters: Filters | None = None,
            ") m JOIN articles a ON a.id = m.id "
            f"ORDER BY {'' if newest_first else 'm.score, '}a.published DESC, a.id DESC "
            "LIMIT ?")
+    # Newest first (the search feed) orders the whole window by publication time.
+    candidates = RANK_WINDOW if newest_first else limit + TIE_MARGIN
     try:
-        # Newest first (the search feed) orders the whole window by publication time.
-        candidates = RANK_WINDOW if newest_first else limit + TIE_MARGIN
-        cursor = db.conn.execute(sql, [parsed.expression, *params, RANK_WINDOW, candidates,
-                                       limit])
-        names = [d[0] for d in cursor.description]
-        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-    except sqlite3.OperationalError as exc:
-        if "fts5" in str(exc) or "syntax" in str(exc):
-            raise QueryError(f"search query {query!r}: {exc}") from exc
-        raise StoreError(f"archive query failed: {exc}") from exc
+        rows = _rows(db, sql, [parsed.expression, *params, RANK_WINDOW, candidates, limit])
+    except StoreError as exc:
+        if "fts5" in str(exc.__cause__) or "syntax" in str(exc.__cause__):
+            raise QueryError(f"search query {query!r}: {exc.__cause__}") from exc
+        raise
     return [SearchHit(_article(row), make_snippet(row["content_text"] or row["title"],
                                                   parsed.terms)) for row in rows]
 

@@ -8,7 +8,6 @@ connection in a worker thread, so searches never block serving files or the daem
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from html import escape
 from urllib.parse import urlencode
@@ -24,12 +23,13 @@ from feedsvc.dates import date_bound
 from feedsvc.errors import FeedsvcError, QueryError
 from feedsvc.models import Config, FeedInfo
 from feedsvc.query import Filters, SearchHit
-from feedsvc.site import HTML_POLICY
+from feedsvc.site import HTML_POLICY, content_etag, etag_matches, html_page
 from feedsvc.urls import ascii_url
 
 FEED_TYPE = "application/atom+xml; charset=utf-8"
 MAX_LIMIT = 100
 PARAMETERS = ("q", "source", "tag", "since", "until", "limit")
+RESULTS_STYLE = "\nmark{background:#ffe58a} li{margin:0 0 1rem} .error{color:#a00}"
 
 
 @dataclass(slots=True, frozen=True)
@@ -85,14 +85,12 @@ def _search(site: SearchSite, text: str, filters: Filters, limit: int,
 
 
 def _conditional(request: Request, body: bytes, media_type: str, max_age: int) -> Response:
-    etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+    etag = content_etag(body)
     headers = {"etag": etag, "cache-control": f"public, max-age={max_age}",
                "x-content-type-options": "nosniff"}
     if media_type.startswith("text/html"):
         headers["content-security-policy"] = HTML_POLICY
-    tags = {t.strip().removeprefix("W/") for t in
-            request.headers.get("if-none-match", "").split(",")}
-    if etag in tags:
+    if etag_matches(request.headers.get("if-none-match", ""), etag):
         return Response(status_code=304, headers=headers)
     return Response(body, media_type=media_type, headers=headers)
 
@@ -138,7 +136,7 @@ def search_routes(site: SearchSite) -> list[Route]:
 def render_results(site: SearchSite, text: str, canonical: str, hits: list[SearchHit],
                    error: str | None) -> bytes:
     """The results page: a form, the hits with highlighted snippets, a link to the feed."""
-    title = escape(f"{text} · {site.site_title}" if text else f"Search · {site.site_title}")
+    title = f"{text} · {site.site_title}" if text else f"Search · {site.site_title}"
     feed_link = (f'<link rel="alternate" type="application/atom+xml" title="Search feed: '
                  f'{escape(text)}" href="search.xml?{escape(canonical)}">') if canonical else ""
     if error:
@@ -159,22 +157,8 @@ def render_results(site: SearchSite, text: str, canonical: str, hits: list[Searc
         body = (f'<p>{len(hits)} matches. <a href="search.xml?{escape(canonical)}">Subscribe '
                 f"to this search</a> in your feed reader.</p>\n<ol>\n" + "\n".join(items)
                 + "\n</ol>")
-    page = f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-{feed_link}
-<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem}}
-small{{color:#666}} mark{{background:#ffe58a}} li{{margin:0 0 1rem}} .error{{color:#a00}}</style>
-</head>
-<body>
-<p><a href="./">{escape(site.site_title)}</a></p>
+    form = f"""<p><a href="./">{escape(site.site_title)}</a></p>
 <form action="search" method="get"><input type="search" name="q" value="{escape(text)}"
  size="40" aria-label="Search the archive"> <button>Search</button></form>
-{body}
-</body>
-</html>
 """
-    return page.encode("utf-8")
+    return html_page(title, feed_link, form + body, RESULTS_STYLE)

@@ -10,7 +10,6 @@ all answer 404.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import os
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -26,7 +25,7 @@ from starlette.routing import Mount, Route
 
 from feedsvc.metrics import Metrics
 from feedsvc.searchweb import SearchSite, search_routes
-from feedsvc.site import HTML_POLICY
+from feedsvc.site import HTML_POLICY, content_etag, etag_matches
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -116,7 +115,7 @@ class PublicFiles:
             gzipped = gzip.compress(body, compresslevel=6, mtime=0)
         entry = CachedFile(
             key=key, body=body, gzipped=gzipped,
-            etag='"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"',
+            etag=content_etag(body),
             last_modified=formatdate(int(info.st_mtime), usegmt=True),
             mtime=int(info.st_mtime), content_type=content_type,
         )
@@ -190,9 +189,7 @@ def _not_modified(headers: dict[bytes, bytes], entry: CachedFile) -> bool:
     """RFC 9110: If-None-Match decides when present; else If-Modified-Since."""
     if_none_match = headers.get(b"if-none-match")
     if if_none_match is not None:
-        tags = {tag.strip().removeprefix("W/").replace('-gz"', '"')
-                for tag in if_none_match.decode("latin-1").split(",")}
-        return "*" in tags or entry.etag in tags
+        return etag_matches(if_none_match.decode("latin-1"), entry.etag)
     since = headers.get(b"if-modified-since")
     if since is None:
         return False

@@ -1,7 +1,9 @@
-"""The two documents about the feeds: ``feeds.opml`` for readers, ``index.html`` for people."""
+"""The two documents about the feeds: ``feeds.opml`` for readers, ``index.html`` for people;
+and what every page and response of the site shares (page frame, CSP, content ETags)."""
 
 from __future__ import annotations
 
+import hashlib
 from html import escape
 from xml.etree import ElementTree as ET
 
@@ -13,6 +15,38 @@ from feedsvc.urls import ascii_url
 HTML_POLICY = ("default-src 'none'; img-src * data:; media-src *; style-src 'self' "
                "'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 SECTIONS = (("all", "Everything"), ("source", "Sources"), ("tag", "Tags"))
+PAGE_STYLE = ("body{font:16px/1.5 system-ui,sans-serif;max-width:48rem;margin:2rem auto;"
+              "padding:0 1rem}\nsmall{color:#666}")
+
+
+def content_etag(body: bytes) -> str:
+    """A strong ETag from the bytes: the same content always gets the same tag."""
+    return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+
+
+def etag_matches(if_none_match: str, etag: str) -> bool:
+    """Does an If-None-Match header name ``etag`` (weakly, or as its gzip variant)?"""
+    tags = {tag.strip().removeprefix("W/").replace('-gz"', '"')
+            for tag in if_none_match.split(",")}
+    return "*" in tags or etag in tags
+
+
+def html_page(title: str, head: str, body: str, style: str = "") -> bytes:
+    """A page of the site; ``title`` is plain text, ``head`` and ``body`` are markup."""
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape(title)}</title>
+{head}
+<style>{PAGE_STYLE}{style}</style>
+</head>
+<body>
+{body}
+</body>
+</html>
+""".encode()
 
 
 def render_opml(feeds: list[tuple[FeedInfo, str]], site_title: str, home_url: str) -> bytes:
@@ -38,7 +72,6 @@ def render_opml(feeds: list[tuple[FeedInfo, str]], site_title: str, home_url: st
 def render_index(feeds: list[tuple[FeedInfo, str]], latest: list[StoredArticle],
                  site_title: str) -> bytes:
     """A plain page listing every feed, with autodiscovery links for browsers and readers."""
-    title = escape(site_title)
     discovery = "\n".join(
         f'<link rel="alternate" type="application/atom+xml" '
         f'title="{escape(feed_title(f, site_title))}" href="{escape(url)}">'
@@ -59,19 +92,9 @@ def render_index(feeds: list[tuple[FeedInfo, str]], latest: list[StoredArticle],
         if a.url else f"<li>{escape(a.title)} <small>{escape(a.source)}</small></li>"
         for a in latest
     )
-    page = f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-<link rel="alternate" type="text/x-opml" title="All feeds (OPML)" href="feeds.opml">
-{discovery}
-<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem}}
-small{{color:#666}}</style>
-</head>
-<body>
-<h1>{title}</h1>
+    head = ('<link rel="alternate" type="text/x-opml" title="All feeds (OPML)" '
+            f'href="feeds.opml">\n{discovery}')
+    body = f"""<h1>{escape(site_title)}</h1>
 <p>Subscribe to any feed below in your feed reader, or import
 <a href="feeds.opml">feeds.opml</a> to subscribe to all of them.</p>
 <form action="search" method="get"><input type="search" name="q" size="40"
@@ -82,8 +105,5 @@ small{{color:#666}}</style>
 <h2>Latest articles</h2>
 <ul>
 {newest}
-</ul>
-</body>
-</html>
-"""
-    return page.encode("utf-8")
+</ul>"""
+    return html_page(site_title, head, body)
