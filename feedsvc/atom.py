@@ -1,22 +1,40 @@
-"""Atom 1.0 documents (RFC 4287) with feedgen: deterministic bytes for the same entries."""
+"""Atom 1.0 documents (RFC 4287) with feedgen: deterministic bytes for the same entries.
+
+Feeds carry their history (RFC 5005 links, ``fh:archive``), entries their provenance
+(``atom:source``) and language (``xml:lang``).
+"""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from feedgen.feed import FeedGenerator
+from lxml import etree
 
 from feedsvc import PROJECT_URL, __version__
 from feedsvc.models import FeedInfo, StoredArticle
-from feedsvc.text import xml_safe
+from feedsvc.text import language_tag, xml_safe
 from feedsvc.urls import ascii_url
 
+FEED_HISTORY = "http://purl.org/syndication/history/1.0"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 FEED_TITLES = {
     "all": "{site}: all articles",
     "source": "{name} · {site}",
     "tag": "#{name} · {site}",
     "search": "Search “{name}” · {site}",
 }
+
+
+@dataclass(slots=True, frozen=True)
+class History:
+    """Where a document sits in its feed's history (RFC 5005 §4), as absolute URLs."""
+
+    current: str  # the subscription document
+    prev_archive: str | None = None  # the archive page before (older)
+    next_archive: str | None = None  # the archive page after (newer)
+    is_archive: bool = False  # this document is an archive page (``fh:archive``)
 
 
 def entry_id(uid: str) -> str:
@@ -33,19 +51,36 @@ def feed_title(feed: FeedInfo, site_title: str) -> str:
 
 
 def render_feed(feed: FeedInfo, articles: list[StoredArticle], self_url: str, home_url: str,
-                site_title: str) -> bytes:
-    """The Atom document of ``feed``; same inputs give the same bytes (no clock inside)."""
+                site_title: str, history: History | None = None,
+                stylesheet: str | None = None) -> bytes:
+    """The Atom document of ``feed``; same inputs give the same bytes (no clock inside).
+
+    ``stylesheet`` is the (relative) URL of the XSLT that renders it in a browser.
+    """
     fg = FeedGenerator()
+    fg.register_extension("history", FeedHistory, EntryProvenance, atom=True, rss=False)
     fg.id(feed_id(feed))
     fg.title(xml_safe(feed_title(feed, site_title)))
     fg.author({"name": xml_safe(site_title)})  # entries without an author inherit this
     fg.link(href=self_url, rel="self", type="application/atom+xml")
     fg.link(href=home_url, rel="alternate", type="text/html")
+    if history:
+        fg.link(href=history.current, rel="current", type="application/atom+xml")
+        for rel, href in (("prev-archive", history.prev_archive),
+                          ("next-archive", history.next_archive)):
+            if href:
+                fg.link(href=href, rel=rel, type="application/atom+xml")
+        fg.history.archive = history.is_archive
     fg.generator("feedsvc", __version__, PROJECT_URL)
     fg.updated(max((a.updated for a in articles), default="1970-01-01T00:00:00Z"))
     for article in articles:
         add_entry(fg, article)
-    return bytes(fg.atom_str(pretty=True))
+    document = bytes(fg.atom_str(pretty=True))
+    if stylesheet:
+        declaration, _, rest = document.partition(b"\n")
+        pi = f'<?xml-stylesheet type="text/xsl" href="{stylesheet}"?>'.encode()
+        document = b"\n".join((declaration, pi, rest))
+    return document
 
 
 def add_entry(fg: FeedGenerator, article: StoredArticle) -> None:
@@ -64,3 +99,63 @@ def add_entry(fg: FeedGenerator, article: StoredArticle) -> None:
         entry.summary(xml_safe(article.summary))
     if article.content_html:
         entry.content(xml_safe(article.content_html), type="html")
+    entry.history.lang = language_tag(article.lang)
+    entry.history.source = article.source_feed
+
+
+class FeedHistory:
+    """feedgen extension: ``fh:archive`` on archive pages (RFC 5005 §4.2)."""
+
+    def __init__(self) -> None:
+        self.archive = False
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"fh": FEED_HISTORY}
+
+    def extend_atom(self, feed: etree._Element) -> etree._Element:
+        if self.archive:
+            # feedgen appends extensions before the entries: RFC 4287 wants them there.
+            etree.SubElement(feed, f"{{{FEED_HISTORY}}}archive")
+        return feed
+
+
+class EntryProvenance:
+    """feedgen extension: an entry's ``xml:lang`` and its ``atom:source`` (RFC 4287 §4.2.11);
+    and the rel and type of its link to the original, which feedgen 1.0 drops."""
+
+    def __init__(self) -> None:
+        self.lang: str | None = None
+        self.source: dict[str, str] | None = None
+
+    def extend_ns(self) -> dict[str, str]:
+        return {}
+
+    def extend_atom(self, entry: etree._Element) -> etree._Element:
+        for link in entry.iterfind("link"):
+            if "rel" not in link.attrib:
+                link.set("rel", "alternate")
+                link.set("type", "text/html")
+        if self.lang:
+            entry.set(XML_LANG, self.lang)
+        if self.source:
+            entry.append(source_element(self.source))
+        return entry
+
+
+def source_element(feed: dict[str, str]) -> etree._Element:
+    """``atom:source``: the original feed's id, title, links and updated time.
+
+    Unqualified names, as feedgen builds the rest: the root's default namespace is Atom's."""
+    source = etree.Element("source")
+    if feed.get("id"):
+        etree.SubElement(source, "id").text = xml_safe(ascii_url(feed["id"]))
+    if feed.get("title"):
+        etree.SubElement(source, "title").text = xml_safe(feed["title"])
+    if feed.get("link"):
+        etree.SubElement(source, "link", rel="self", href=xml_safe(ascii_url(feed["link"])))
+    if feed.get("home"):
+        etree.SubElement(source, "link", rel="alternate", type="text/html",
+                         href=xml_safe(ascii_url(feed["home"])))
+    if feed.get("updated"):
+        etree.SubElement(source, "updated").text = feed["updated"]
+    return source

@@ -26,6 +26,7 @@ class Article:
     guid: str | None = None
     lang: str | None = None
     origin: str | None = None  # the file path or feed URL it was read from
+    source_feed: dict[str, str] | None = None  # the feed it came from: id, title, link, updated
     # derived
     canonical_url: str | None = None
     uid: str = ""  # dedup key: canonical_url, or a content hash for articles without URL
@@ -144,6 +145,46 @@ class FeedInfo:
 
 
 @dataclass(slots=True, frozen=True)
+class FeedPage:
+    """One document of a feed's history (RFC 5005): the subscription document (``number``
+    0, the newest entries) or archive page ``number`` (1 is the oldest)."""
+
+    feed: FeedInfo
+    number: int
+    archive_pages: int  # how many archive pages the feed has now
+
+    @property
+    def stem(self) -> str:
+        return self.feed.path.removesuffix(".xml")
+
+    def path(self, extension: str = "xml") -> str:
+        """Where this document lives under ``public/``: ``all.xml``, ``all/3.json``..."""
+        if self.number == 0:
+            return f"{self.stem}.{extension}"
+        return f"{self.stem}/{self.number}.{extension}"
+
+    @property
+    def is_archive(self) -> bool:
+        return self.number > 0
+
+    def page(self, number: int) -> FeedPage:
+        return FeedPage(self.feed, number, self.archive_pages)
+
+    @property
+    def older(self) -> FeedPage | None:
+        """``prev-archive``: the archive page just before this document."""
+        number = self.archive_pages if self.number == 0 else self.number - 1
+        return self.page(number) if number > 0 else None
+
+    @property
+    def newer(self) -> FeedPage | None:
+        """``next-archive``: the archive page just after (none after the newest one)."""
+        if self.number == 0 or self.number >= self.archive_pages:
+            return None
+        return self.page(self.number + 1)
+
+
+@dataclass(slots=True, frozen=True)
 class StoredArticle:
     """An archived article as the store hands it to publishing, search and export."""
 
@@ -160,6 +201,7 @@ class StoredArticle:
     content_html: str
     lang: str | None
     content_text: str = ""  # filled for search and export, not for publishing
+    source_feed: dict[str, str] | None = None  # provenance of a fetched entry (atom:source)
 
 
 @dataclass(slots=True)

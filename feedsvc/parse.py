@@ -37,6 +37,8 @@ class ParsedFeed:
     link: str | None = None
     articles: list[Article] = field(default_factory=list)
     format: str = ""
+    feed_id: str | None = None  # the feed's own atom:id (Atom feeds only)
+    updated: datetime | None = None  # when the feed says it last changed
 
 
 def _recode(body: bytes, content_type: str) -> tuple[bytes, str]:
@@ -69,7 +71,9 @@ def parse_feed(body: bytes, url: str, content_type: str = "",
         raise ParseError(f"{url}: not a feed: {reason}")
     feed = parsed.feed
     result = ParsedFeed(title=_text(feed.get("title")), link=feed.get("link"),
-                        format=parsed.get("version") or "unknown")
+                        format=parsed.get("version") or "unknown",
+                        feed_id=feed.get("id") if isinstance(feed.get("id"), str) else None,
+                        updated=_when(feed, "updated_parsed", "published_parsed"))
     language = feed.get("language")
     for entry in parsed.entries:
         result.articles.append(_entry_article(entry, url, language, now))

@@ -23,6 +23,7 @@ from feedsvc.errors import FeedsvcError, FetchError, ParseError
 from feedsvc.fetch import Fetcher, FetchResult
 from feedsvc.files import iter_article_files, read_article_file
 from feedsvc.formats.wire import derive_title
+from feedsvc.history import publish_history
 from feedsvc.models import (
     Article,
     Config,
@@ -32,10 +33,10 @@ from feedsvc.models import (
     SourceState,
 )
 from feedsvc.names import clean_name
-from feedsvc.parse import parse_feed
-from feedsvc.publish import publish_directory, publish_feed
-from feedsvc.text import detect_lang, html_to_text, summarize, xml_safe
-from feedsvc.urls import canonical_url, is_http_url
+from feedsvc.parse import ParsedFeed, parse_feed
+from feedsvc.publish import publish_directory
+from feedsvc.text import detect_lang, html_to_text, language_tag, summarize, xml_safe
+from feedsvc.urls import absolute_url, canonical_url, is_http_url
 
 log = logging.getLogger(__name__)
 BATCH = 200  # articles per transaction: fast, and a crash loses at most one batch of work
@@ -77,7 +78,7 @@ def prepare_article(article: Article) -> Article:
         summary=xml_safe(summary) or None, canonical_url=canonical, source=xml_safe(source),
         author=xml_safe(clean_name(article.author)) or None if article.author else None,
         tags=[xml_safe(t) for t in dict.fromkeys(clean_name(t) for t in article.tags) if t],
-        lang=article.lang or detect_lang(f"{title}\n{text}"),
+        lang=language_tag(article.lang) or detect_lang(f"{title}\n{text}"),
     )
     prepared.content_hash = content_hash(prepared)
     # No URL: a reader-given identity (a feed's guid), else one from the content.
@@ -141,11 +142,13 @@ def _reason(exc: Exception, path: Path) -> str:
 def publish_site(config: Config, db: Any | None = None,
                  changed: Iterable[int] | None = None,
                  should_stop: Callable[[], bool] | None = None) -> PublishReport:
-    """Regenerate the feeds, ``feeds.opml`` and ``index.html`` from the archive.
+    """Regenerate the feeds (each with its archive pages, as Atom and JSON Feed),
+    ``feeds.opml``, ``index.html`` and ``feed.xsl`` from the archive.
 
-    With ``changed`` (article ids), only the feeds holding those articles are rendered:
-    the daemon's incremental publish. ``db`` lets a caller reuse its connection;
-    ``should_stop`` ends the work between two files (every file is written whole).
+    With ``changed`` (article ids), only the feeds holding those articles are rendered,
+    and of each only the documents that can differ: the daemon's incremental publish.
+    ``db`` lets a caller reuse its connection; ``should_stop`` ends the work between two
+    files (every file is written whole).
     """
     if db is None:
         with store.archive(config.database) as own:
@@ -159,11 +162,10 @@ def publish_site(config: Config, db: Any | None = None,
             continue
         if should_stop and should_stop():
             return report
-        articles = query.feed_articles(db, feed, public.entries_per_feed)
-        if publish_feed(public.dir, public.base_url, public.title, feed, articles):
-            report.written.append(feed.path)
-        else:
-            report.unchanged += 1
+        written, unchanged = publish_history(db, public, feed,
+                                             None if changed is None else list(changed))
+        report.written += written
+        report.unchanged += unchanged
     latest = query.feed_articles(db, feeds[0], 20)
     report.written += publish_directory(public.dir, public.base_url, public.title, feeds, latest)
     return report
@@ -259,8 +261,10 @@ def prepare_feed(state: SourceState, body: bytes, url: str, content_type: str,
     """Parse a feed body and prepare every entry. CPU-bound: runs in a worker process."""
     parsed = parse_feed(body, url, content_type, now)
     prepared, skipped = [], []
+    origin = source_feed(parsed, url, state.name)
     for entry in parsed.articles:
         entry.source = state.name
+        entry.source_feed = origin
         entry.tags = list(dict.fromkeys([*state.tags, *entry.tags]))
         entry.lang = state.lang or entry.lang
         if entry.url is None and entry.guid:
@@ -270,6 +274,17 @@ def prepare_feed(state: SourceState, body: bytes, url: str, content_type: str,
         except FeedsvcError as exc:
             skipped.append(f"entry skipped: {exc}")
     return PreparedFeed(parsed.title, parsed.link, prepared, skipped)
+
+
+def source_feed(parsed: ParsedFeed, url: str, name: str) -> dict[str, str]:
+    """What an entry's ``atom:source`` says about the feed it came from."""
+    feed_id = parsed.feed_id if parsed.feed_id and ":" in parsed.feed_id else url
+    provenance = {"id": feed_id, "title": parsed.title or name, "link": url}
+    if parsed.link and is_http_url(parsed.link):
+        provenance["home"] = absolute_url(parsed.link, url)
+    if parsed.updated:
+        provenance["updated"] = format_date(parsed.updated)
+    return provenance
 
 
 Outcome = tuple[SourceState, FetchResult | FetchError, PreparedFeed | FeedsvcError | None]

@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import os
 import tempfile
+from importlib.resources import files
 from pathlib import Path
 from urllib.parse import quote
 
-from feedsvc.atom import render_feed
 from feedsvc.errors import PublishError
 from feedsvc.models import FeedInfo, StoredArticle
 from feedsvc.site import render_index, render_opml
 
+STYLESHEET = "feed.xsl"  # renders the Atom feeds for people who open them in a browser
 
-def feed_url(base_url: str, feed: FeedInfo) -> str:
-    """Where ``feed`` is served: ASCII only, the non-ASCII slug percent-encoded."""
-    return base_url + quote(feed.path)
+
+def feed_url(base_url: str, path: str) -> str:
+    """Where the document at ``path`` (under ``public/``) is served: ASCII only, the
+    non-ASCII slug percent-encoded."""
+    return base_url + quote(path)
 
 
 def write_file(path: Path, data: bytes) -> bool:
@@ -44,20 +47,16 @@ def write_file(path: Path, data: bytes) -> bool:
     return True
 
 
-def publish_feed(public_dir: str, base_url: str, site_title: str, feed: FeedInfo,
-                 articles: list[StoredArticle]) -> bool:
-    """Write one feed; True when the file changed."""
-    data = render_feed(feed, articles, feed_url(base_url, feed), base_url, site_title)
-    return write_file(Path(public_dir) / feed.path, data)
-
-
 def publish_directory(public_dir: str, base_url: str, site_title: str, feeds: list[FeedInfo],
                       latest: list[StoredArticle]) -> list[str]:
-    """Write ``feeds.opml`` and ``index.html``; returns the names of the files that changed."""
-    listed = [(feed, feed_url(base_url, feed)) for feed in feeds]
+    """Write ``feeds.opml``, ``index.html`` and the feeds' stylesheet; returns the names of
+    the files that changed."""
+    listed = [(feed, feed_url(base_url, feed.path)) for feed in feeds]
+    stylesheet = files("feedsvc").joinpath("static", STYLESHEET).read_bytes()
     changed = []
     for name, data in (("feeds.opml", render_opml(listed, site_title, base_url)),
-                       ("index.html", render_index(listed, latest, site_title))):
+                       ("index.html", render_index(listed, latest, site_title)),
+                       (STYLESHEET, stylesheet)):
         if write_file(Path(public_dir) / name, data):
             changed.append(name)
     return changed

@@ -15,7 +15,7 @@ from feedsvc.fts import parse_query
 from feedsvc.models import FeedInfo, StoredArticle
 
 _ARTICLE_COLUMNS = ("a.id, a.uid, a.url, a.canonical_url, a.title, a.author, a.source, a.tags, "
-                    "a.published, a.updated, a.summary, a.content_html, a.lang")
+                    "a.published, a.updated, a.summary, a.content_html, a.lang, a.source_feed")
 
 
 def _rows(db: Any, sql: str, params: list[object] | None = None) -> list[dict[str, Any]]:
@@ -34,7 +34,18 @@ def _article(row: dict[str, Any]) -> StoredArticle:
         tags=tuple(json.loads(row["tags"] or "[]")), published=row["published"],
         updated=row["updated"], summary=row["summary"], content_html=row["content_html"] or "",
         lang=row["lang"], content_text=row.get("content_text") or "",
+        source_feed=_provenance(row["source_feed"]),
     )
+
+
+def _provenance(value: str | None) -> dict[str, str] | None:
+    try:
+        data = json.loads(value) if value else None
+    except ValueError:
+        return None  # edited by hand into something else: publish without it
+    if not isinstance(data, dict):
+        return None
+    return {str(k): str(v) for k, v in data.items() if isinstance(v, str) and v}
 
 
 def list_feeds(db: Any) -> list[FeedInfo]:
@@ -55,19 +66,53 @@ def list_feeds(db: Any) -> list[FeedInfo]:
     return feeds
 
 
+def _feed_scope(feed: FeedInfo) -> tuple[str, str, list[object]]:
+    """(joins, condition, params) selecting the articles of ``feed``."""
+    if feed.kind == "source":
+        return ("", "a.source_id = (SELECT id FROM sources WHERE slug = ?)", [feed.slug])
+    if feed.kind == "tag":
+        return ("JOIN article_tags at ON at.article_id = a.id",
+                "at.tag_id = (SELECT id FROM tags WHERE slug = ?)", [feed.slug])
+    return "", "1", []
+
+
 def feed_articles(db: Any, feed: FeedInfo, limit: int) -> list[StoredArticle]:
     """The newest ``limit`` articles of a feed, newest first (ties broken by id: stable)."""
-    joins, where, params = "", "", []
-    if feed.kind == "source":
-        joins, where = "JOIN sources s ON s.id = a.source_id", "WHERE s.slug = ?"
-        params = [feed.slug]
-    elif feed.kind == "tag":
-        joins = ("JOIN article_tags at ON at.article_id = a.id "
-                 "JOIN tags t ON t.id = at.tag_id")
-        where, params = "WHERE t.slug = ?", [feed.slug]
-    sql = (f"SELECT {_ARTICLE_COLUMNS} FROM articles a {joins} {where} "
+    joins, condition, params = _feed_scope(feed)
+    sql = (f"SELECT {_ARTICLE_COLUMNS} FROM articles a {joins} WHERE {condition} "
            "ORDER BY a.published DESC, a.id DESC LIMIT ?")
     return [_article(row) for row in _rows(db, sql, [*params, limit])]
+
+
+def feed_chunk(db: Any, feed: FeedInfo, after_id: int, limit: int | None) -> list[StoredArticle]:
+    """The feed's articles in archive order (by id) after ``after_id``: ``limit`` of them,
+    or all when None. Pages of the feed's history are cut from this order."""
+    joins, condition, params = _feed_scope(feed)
+    sql = (f"SELECT {_ARTICLE_COLUMNS} FROM articles a {joins} WHERE {condition} "
+           "AND a.id > ? ORDER BY a.id LIMIT ?")
+    return [_article(row) for row in _rows(db, sql, [*params, after_id,
+                                                     -1 if limit is None else limit])]
+
+
+def feed_id_at(db: Any, feed: FeedInfo, rank: int) -> int | None:
+    """The id of the feed's article at position ``rank`` (0-based) in archive order."""
+    joins, condition, params = _feed_scope(feed)
+    rows = _rows(db, f"SELECT a.id FROM articles a {joins} WHERE {condition} "
+                     "ORDER BY a.id LIMIT 1 OFFSET ?", [*params, rank])
+    return int(rows[0]["id"]) if rows else None
+
+
+def feed_ranks(db: Any, feed: FeedInfo, article_ids: Iterable[int]) -> list[int]:
+    """The positions (0-based, archive order) in ``feed`` of those articles that are in it."""
+    joins, condition, params = _feed_scope(feed)
+    ranks = []
+    for article_id in sorted(set(article_ids)):
+        rows = _rows(db, f"SELECT count(*) AS n, max(a.id = ?) AS member FROM articles a "
+                         f"{joins} WHERE {condition} AND a.id <= ?",
+                     [article_id, *params, article_id])
+        if rows[0]["member"]:
+            ranks.append(int(rows[0]["n"]) - 1)
+    return ranks
 
 
 def feeds_of_articles(db: Any, article_ids: Iterable[int]) -> set[str]:

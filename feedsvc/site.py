@@ -69,19 +69,28 @@ def render_opml(feeds: list[tuple[FeedInfo, str]], site_title: str, home_url: st
     return bytes(ET.tostring(opml, encoding="utf-8", xml_declaration=True)) + b"\n"
 
 
+def json_url(atom_url: str) -> str:
+    """The JSON Feed published beside an Atom feed."""
+    return atom_url.removesuffix(".xml") + ".json"
+
+
 def render_index(feeds: list[tuple[FeedInfo, str]], latest: list[StoredArticle],
                  site_title: str) -> bytes:
     """A plain page listing every feed, with autodiscovery links for browsers and readers."""
     discovery = "\n".join(
-        f'<link rel="alternate" type="application/atom+xml" '
-        f'title="{escape(feed_title(f, site_title))}" href="{escape(url)}">'
+        f'<link rel="alternate" type="{kind}" title="{escape(feed_title(f, site_title))}'
+        f'{label}" href="{escape(href)}">'
         for f, url in feeds
+        for kind, label, href in (("application/atom+xml", "", url),
+                                  ("application/feed+json", " (JSON Feed)", json_url(url)))
     )
     sections = []
     for kind, label in SECTIONS:
         items = "\n".join(
             f'<li><a href="{escape(url)}">{escape(f.name)}</a> '
-            f'<small>{f.count} articles, updated {escape(f.updated or "never")}</small></li>'
+            f'<small>{f.count} {"entry" if f.count == 1 else "entries"}, last updated '
+            f'{escape(f.updated or "never")} · <a href="{escape(url)}">Atom</a> · '
+            f'<a href="{escape(json_url(url))}">JSON Feed</a></small></li>'
             for f, url in feeds if f.kind == kind
         )
         if items:

@@ -167,7 +167,19 @@ VIEWS = {
         GROUP BY s.id, day""",
 }
 
-MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2, _v3]
+def _v4(db: Database) -> None:
+    """Provenance (the republishing issue): the feed each fetched entry came from, as it was
+    when the entry was archived, so published pages stay stable when the feed changes."""
+    db.table("articles").add_column("source_feed", str)
+    # A source's articles in id order: the order its feed's archive pages are cut in.
+    db.table("articles").create_index(["source_id"])
+    db.execute("""UPDATE articles SET source_feed = (
+        SELECT json_object('id', s.url, 'title', coalesce(s.title, s.name), 'link', s.url,
+                           'home', s.site_url)
+        FROM sources s WHERE s.id = articles.source_id AND s.kind = 'feed')""")
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2, _v3, _v4]
 
 
 def sync_search(db: Database) -> int:
@@ -338,6 +350,8 @@ def save_article(db: Database, article: Article, now: datetime) -> SaveResult:
         "content_text": article.content_text, "lang": article.lang,
         "published": format_date(published), "updated": format_date(min(published, now)),
         "last_seen": stamp, "content_hash": article.content_hash, "origin": article.origin,
+        "source_feed": json.dumps(article.source_feed, ensure_ascii=False, sort_keys=True)
+        if article.source_feed else None,
     }
     if existing is None:
         cursor = db.execute(

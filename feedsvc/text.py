@@ -69,6 +69,19 @@ def summarize(text: str, limit: int = SUMMARY_CHARS) -> str:
     return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:，、") + "…"
 
 
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*")
+
+
+def language_tag(value: str | None) -> str | None:
+    """A feed's language as a well-formed tag (``zh_CN`` → ``zh-CN``), or None if it is not one.
+
+    Atom's ``xml:lang`` must match RFC 3066's form; feeds in the wild send anything."""
+    if not value:
+        return None
+    tag = value.strip().replace("_", "-")
+    return tag if _LANGUAGE_TAG.fullmatch(tag) else None
+
+
 def detect_lang(text: str) -> str | None:
     """A BCP 47 tag from the script in use: zh-Hans, zh-Hant, ja, ko, en; None if unsure."""
     sample = text[:5000]

@@ -225,10 +225,12 @@ def test_existing_archive_is_indexed_by_the_migration(config: Config, inbox: Pat
                            "DROP VIEW articles_with_tags; DROP VIEW articles_per_source_per_day;"
                            "DROP TRIGGER IF EXISTS articles_fts_insert;"
                            "DROP TRIGGER IF EXISTS articles_fts_update;"
-                           "DROP TRIGGER IF EXISTS articles_fts_delete; PRAGMA user_version = 2;")
+                           "DROP TRIGGER IF EXISTS articles_fts_delete;"
+                           "ALTER TABLE articles DROP COLUMN source_feed;"  # and version 4
+                           "DROP INDEX idx_articles_source_id; PRAGMA user_version = 2;")
         count = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
     with store.archive(config.database) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert db.execute("PRAGMA user_version").fetchone()[0] == len(store.MIGRATIONS)
         indexed = db.execute("SELECT count(*) FROM articles_fts").fetchone()[0]
     assert indexed == count > 0
 

@@ -1,0 +1,112 @@
+"""Each feed as RFC 5005 archived feed: a subscription document plus archive pages.
+
+Pages are cut from the feed's articles in archive order (by id, so arrival order): page 1
+holds the oldest ``per_page``, page 2 the next, and so on; the subscription document holds
+the rest, between ``per_page`` and ``2 * per_page - 1`` entries (all of them while the feed
+is shorter). Every entry is in exactly one document, and a full page keeps its entries for
+good: new articles only ever reach the subscription document, until it can give a whole
+page to the archive. An edited entry stays on its page, which is rewritten.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from feedsvc import query
+from feedsvc.atom import History, render_feed
+from feedsvc.jsonfeed import render_json_feed
+from feedsvc.models import FeedInfo, FeedPage, PublicConfig, StoredArticle
+from feedsvc.publish import STYLESHEET, feed_url, write_file
+
+
+def archive_pages(total: int, per_page: int) -> int:
+    """How many full archive pages a feed of ``total`` entries has."""
+    return max(0, total // per_page - 1)
+
+
+def publish_history(db: Any, public: PublicConfig, feed: FeedInfo,
+                    changed: Iterable[int] | None = None) -> tuple[list[str], int]:
+    """Write the feed's documents (Atom and JSON Feed): all of them, or with ``changed``
+    (article ids) only those that can differ. Returns (paths written, documents unchanged)."""
+    per_page = public.entries_per_feed
+    top = FeedPage(feed, 0, archive_pages(feed.count, per_page))
+    written: list[str] = []
+    unchanged = 0
+    for page, articles in (_every_page(db, top, per_page) if changed is None
+                           else _pages_holding(db, top, per_page, changed)):
+        for path in write_page(public, page, articles):
+            if path:
+                written.append(path)
+            else:
+                unchanged += 1
+    if changed is None:
+        _remove_pages_after(Path(public.dir) / top.stem, top.archive_pages)
+    return written, unchanged
+
+
+def _every_page(db: Any, top: FeedPage,
+                per_page: int) -> Iterable[tuple[FeedPage, list[StoredArticle]]]:
+    """Every document of the feed, one page of articles in memory at a time."""
+    last_id = 0
+    for number in range(1, top.archive_pages + 1):
+        chunk = query.feed_chunk(db, top.feed, last_id, per_page)
+        if not chunk:
+            return  # the archive shrank under us; the next publish puts it right
+        yield top.page(number), chunk
+        last_id = chunk[-1].id
+    yield top, query.feed_chunk(db, top.feed, last_id, None)
+
+
+def _pages_holding(db: Any, top: FeedPage, per_page: int,
+                   changed: Iterable[int]) -> Iterable[tuple[FeedPage, list[StoredArticle]]]:
+    """The subscription document, the newest two archive pages (a new page links the one
+    before it) and the pages holding the changed articles."""
+    numbers = {0, top.archive_pages, top.archive_pages - 1}
+    numbers |= {rank // per_page + 1 for rank in query.feed_ranks(db, top.feed, changed)
+                if rank // per_page < top.archive_pages}
+    for number in sorted(n for n in numbers if n >= 0):
+        first = query.feed_id_at(db, top.feed, (number or top.archive_pages + 1) * per_page
+                                 - per_page)
+        if first is None:
+            continue
+        limit = per_page if number else None
+        yield top.page(number), query.feed_chunk(db, top.feed, first - 1, limit)
+
+
+def write_page(public: PublicConfig, page: FeedPage,
+               articles: list[StoredArticle]) -> tuple[str | None, str | None]:
+    """Write one document as Atom and as JSON Feed; the path of each that changed."""
+    base = public.base_url
+    newest_first = sorted(articles, key=lambda a: a.id, reverse=True)
+    older, newer = page.older, page.newer
+    history = History(
+        current=feed_url(base, page.feed.path),
+        prev_archive=feed_url(base, older.path()) if older else None,
+        next_archive=feed_url(base, newer.path()) if newer else None,
+        is_archive=page.is_archive,
+    )
+    stylesheet = "../" * page.path().count("/") + STYLESHEET
+    atom = render_feed(page.feed, newest_first, feed_url(base, page.path()), base,
+                       public.title, history, stylesheet)
+    json_feed = render_json_feed(page.feed, newest_first, feed_url(base, page.path("json")),
+                                 base, public.title,
+                                 feed_url(base, older.path("json")) if older else None)
+    root = Path(public.dir)
+    return (page.path() if write_file(root / page.path(), atom) else None,
+            page.path("json") if write_file(root / page.path("json"), json_feed) else None)
+
+
+_PAGE_FILE = re.compile(r"(\d+)\.(xml|json)")
+
+
+def _remove_pages_after(folder: Path, last: int) -> None:
+    """Archive pages beyond the last one: left over when articles were deleted by hand."""
+    if not folder.is_dir():
+        return
+    for file in folder.iterdir():
+        match = _PAGE_FILE.fullmatch(file.name)
+        if match and int(match.group(1)) > last:
+            file.unlink(missing_ok=True)

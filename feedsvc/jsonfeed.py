@@ -1,0 +1,57 @@
+"""JSON Feed 1.1 (https://www.jsonfeed.org/version/1.1/): the same entries as the Atom
+document beside it, for readers that prefer JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from feedsvc.atom import entry_id, feed_title
+from feedsvc.models import FeedInfo, StoredArticle
+from feedsvc.text import language_tag, xml_safe
+from feedsvc.urls import ascii_url
+
+VERSION = "https://jsonfeed.org/version/1.1"
+
+
+def render_json_feed(feed: FeedInfo, articles: list[StoredArticle], self_url: str,
+                     home_url: str, site_title: str, older_url: str | None = None) -> bytes:
+    """The JSON Feed document; ``older_url`` is its ``next_url`` (the next, older page).
+
+    Same inputs give the same bytes. Text goes through ``xml_safe`` too: a reader that turns
+    the entries into XML must not meet characters XML forbids.
+    """
+    document: dict[str, Any] = {
+        "version": VERSION,
+        "title": xml_safe(feed_title(feed, site_title)),
+        "home_page_url": home_url,
+        "feed_url": self_url,
+        "authors": [{"name": xml_safe(site_title)}],
+    }
+    if older_url:
+        document["next_url"] = older_url
+    document["items"] = [_item(article) for article in articles]
+    return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode()
+
+
+def _item(article: StoredArticle) -> dict[str, Any]:
+    item: dict[str, Any] = {"id": entry_id(article.uid)}
+    if article.url:
+        item["url"] = ascii_url(article.url)
+    item["title"] = xml_safe(article.title) or "(untitled)"
+    item["content_html"] = xml_safe(article.content_html)
+    if article.summary:
+        item["summary"] = xml_safe(article.summary)
+    item["date_published"] = article.published
+    item["date_modified"] = article.updated
+    if article.author:
+        item["authors"] = [{"name": xml_safe(article.author)}]
+    if article.tags:
+        item["tags"] = [xml_safe(tag) for tag in article.tags]
+    lang = language_tag(article.lang)
+    if lang:
+        item["language"] = lang
+    if article.source_feed:  # provenance: an extension, as JSON Feed names them
+        item["_feedsvc"] = {"source": {k: xml_safe(v) for k, v in
+                                       sorted(article.source_feed.items())}}
+    return item
