@@ -25,9 +25,22 @@ def slugify(name: str) -> str:
     return slug or f"x-{name_hash(name)}"
 
 
+# Anything an HTML parser would take for the start of a tag, comment or declaration.
+_TAG = re.compile(r"<[A-Za-z!?/][^<>]*>?")
+
+
+def strip_markup(text: str) -> str:
+    """Titles, authors and tags are plain text, but some readers render them as HTML: no
+    tag (complete or cut off) survives. ``a < b`` stays."""
+    previous = None
+    while previous != text:  # <scr<script>ipt> leaves a new tag behind once
+        previous, text = text, _TAG.sub("", text)
+    return text
+
+
 def clean_name(name: str) -> str:
-    """A display name: no control characters, whitespace collapsed, NFC."""
-    text = unicodedata.normalize("NFC", name)
+    """A display name: no markup or control characters, whitespace collapsed, NFC."""
+    text = strip_markup(unicodedata.normalize("NFC", name))
     # Format characters (zero-width space, bidi marks) go; other controls become spaces.
     text = "".join(
         "" if cat == "Cf" else " " if cat[0] == "C" else ch

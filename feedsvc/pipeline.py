@@ -32,7 +32,7 @@ from feedsvc.models import (
     IngestReport,
     SourceState,
 )
-from feedsvc.names import clean_name
+from feedsvc.names import clean_name, strip_markup
 from feedsvc.parse import ParsedFeed, parse_feed
 from feedsvc.publish import publish_directory
 from feedsvc.text import detect_lang, html_to_text, language_tag, summarize, xml_safe
@@ -75,7 +75,8 @@ def prepare_article(article: Article) -> Article:
     source = _source_name(article.source, url)
     prepared = replace(
         article, url=url, title=title or "(untitled)", content_html=content, content_text=text,
-        summary=xml_safe(summary) or None, canonical_url=canonical, source=xml_safe(source),
+        summary=xml_safe(strip_markup(summary)) or None, canonical_url=canonical,
+        source=xml_safe(source),
         author=xml_safe(clean_name(article.author)) or None if article.author else None,
         tags=[xml_safe(t) for t in dict.fromkeys(clean_name(t) for t in article.tags) if t],
         lang=language_tag(article.lang) or detect_lang(f"{title}\n{text}"),
