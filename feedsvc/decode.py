@@ -39,12 +39,14 @@ def _declared_encoding(data: bytes) -> str | None:
 
 
 def looks_binary(data: bytes) -> bool:
-    """NUL bytes, or many control bytes, in the first block mean this is not text."""
+    """Many NUL or control bytes in the first block mean this is not text. (A stray NUL or
+    two, left by a broken CMS, does not: they are dropped later like other controls.)"""
     head = data[:8192]
-    if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if head.count(b"\x00") > max(8, len(head) // 100) and not head.startswith(
+            (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return True
     controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13, 27))
-    return controls > len(head) // 20
+    return controls > max(8, len(head) // 20)
 
 
 def decode_text(data: bytes, name: str = "input") -> str:

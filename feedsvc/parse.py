@@ -31,6 +31,25 @@ _HTTP_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 _XML_DECL = re.compile(rb"^(\s*<\?xml[^>]*?encoding\s*=\s*[\"'])([\w.:-]+)([\"'])", re.IGNORECASE)
 
 
+MAX_ENTRIES = 5000  # per feed document: feeds list their newest entries first
+_ENTRY_START = re.compile(rb"<(?:[\w.-]+:)?(?:item|entry)[\s>/]")
+_CLOSINGS = {b"rss": b"</channel></rss>", b"rdf": b"</rdf:RDF>", b"feed": b"</feed>"}
+
+
+def cap_entries(body: bytes, limit: int = MAX_ENTRIES) -> tuple[bytes, int]:
+    """(body, entries found): a body with more than ``limit`` entries is cut before the next
+    one and closed again, so a 100,000-entry feed costs the parsing of ``limit`` entries."""
+    starts = _ENTRY_START.finditer(body)
+    positions = [m.start() for _, m in zip(range(limit + 1), starts, strict=False)]
+    if len(positions) <= limit:
+        return body, len(positions)
+    total = limit + 1 + sum(1 for _ in starts)
+    head = body[:512].lower()
+    kind = next((k for k in (b"rss", b"rdf", b"feed") if b"<" + k in head
+                 or b":" + k in head), b"rss")
+    return body[:positions[limit]] + _CLOSINGS[kind], total
+
+
 @dataclass(slots=True)
 class ParsedFeed:
     title: str | None = None
@@ -38,6 +57,7 @@ class ParsedFeed:
     articles: list[Article] = field(default_factory=list)
     format: str = ""
     feed_id: str | None = None  # the feed's own atom:id (Atom feeds only)
+    entries_found: int = 0  # more than ``len(articles)`` when the feed was cut at MAX_ENTRIES
     updated: datetime | None = None  # when the feed says it last changed
 
 
@@ -61,6 +81,7 @@ def parse_feed(body: bytes, url: str, content_type: str = "",
     if "json" in content_type.lower() or body.lstrip()[:1] == b"{":
         return parse_json_feed(body, url, now)
     body, content_type = _recode(body, content_type)
+    body, found = cap_entries(body)
     parsed = feedparser.parse(
         io.BytesIO(body), sanitize_html=False, resolve_relative_uris=False,
         response_headers={"content-type": content_type or "application/xml",
@@ -73,7 +94,8 @@ def parse_feed(body: bytes, url: str, content_type: str = "",
     result = ParsedFeed(title=_text(feed.get("title")), link=feed.get("link"),
                         format=parsed.get("version") or "unknown",
                         feed_id=feed.get("id") if isinstance(feed.get("id"), str) else None,
-                        updated=_when(feed, "updated_parsed", "published_parsed"))
+                        updated=_when(feed, "updated_parsed", "published_parsed"),
+                        entries_found=found)
     language = feed.get("language")
     for entry in parsed.entries:
         result.articles.append(_entry_article(entry, url, language, now))
@@ -140,8 +162,9 @@ def parse_json_feed(body: bytes, url: str, now: datetime) -> ParsedFeed:
     if not isinstance(items, list):
         raise ParseError(f"{url}: not a feed: JSON Feed without items")
     result = ParsedFeed(title=_text(data.get("title")), link=data.get("home_page_url"),
-                        format="json" + str(data["version"]).rsplit("/", 1)[-1])
-    for item in items:
+                        format="json" + str(data["version"]).rsplit("/", 1)[-1],
+                        entries_found=len(items))
+    for item in items[:MAX_ENTRIES]:
         if isinstance(item, dict):
             result.articles.append(_json_item(item, url, data, now))
     return result

@@ -33,7 +33,7 @@ from feedsvc.models import (
     SourceState,
 )
 from feedsvc.names import clean_name, strip_markup
-from feedsvc.parse import ParsedFeed, parse_feed
+from feedsvc.parse import MAX_ENTRIES, ParsedFeed, parse_feed
 from feedsvc.publish import publish_directory
 from feedsvc.text import detect_lang, html_to_text, language_tag, summarize, xml_safe
 from feedsvc.urls import absolute_url, canonical_url, is_http_url
@@ -59,17 +59,32 @@ def content_hash(article: Article) -> str:
     return hashlib.sha256(visible.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+MAX_HTML = 500_000  # characters of an article's HTML that are cleaned and kept
+MAX_TITLE = 500
+MAX_SUMMARY = 5000
+MAX_NAME = 200  # authors, tags
+MAX_TAGS = 50
+
+
+def _capped(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
 def prepare_article(article: Article) -> Article:
-    """Clean the HTML and fill every derived field; the result is ready to store."""
-    url = article.url if is_http_url(article.url) else None
-    title = xml_safe(clean_name(article.title))
-    content = xml_safe(clean_html(article.content_html, url, title))
+    """Clean the HTML and fill every derived field; the result is ready to store.
+
+    Oversized parts are cut, not refused: a title at ``MAX_TITLE`` characters, the HTML at
+    ``MAX_HTML`` (the cleaner closes what the cut left open)."""
+    url = article.url.strip() if article.url and is_http_url(article.url) else None
+    title = _capped(xml_safe(clean_name(article.title[:MAX_TITLE * 4])), MAX_TITLE)
+    content = xml_safe(clean_html(article.content_html[:MAX_HTML], url, title))
     text = html_to_text(content)
     if not title:
         title = derive_title(text.split("\n", 1)[0]) if text else ""
     if not title and not text:
         raise ParseError(f"{article.origin or 'article'}: no title and no text left after cleaning")
-    summary = html_to_text(clean_html(article.summary)) if article.summary else ""
+    summary = (_capped(html_to_text(clean_html(article.summary[:MAX_HTML])), MAX_SUMMARY)
+               if article.summary else "")
     summary = summary or summarize(html_to_text(content, media_text=False))
     canonical = canonical_url(url) if url else None
     source = _source_name(article.source, url)
@@ -77,8 +92,10 @@ def prepare_article(article: Article) -> Article:
         article, url=url, title=title or "(untitled)", content_html=content, content_text=text,
         summary=xml_safe(strip_markup(summary)) or None, canonical_url=canonical,
         source=xml_safe(source),
-        author=xml_safe(clean_name(article.author)) or None if article.author else None,
-        tags=[xml_safe(t) for t in dict.fromkeys(clean_name(t) for t in article.tags) if t],
+        author=_capped(xml_safe(clean_name(article.author[:MAX_NAME * 4])), MAX_NAME) or None
+        if article.author else None,
+        tags=[_capped(xml_safe(t), MAX_NAME) for t in dict.fromkeys(
+            clean_name(t[:MAX_NAME * 4]) for t in article.tags[:MAX_TAGS]) if t],
         lang=language_tag(article.lang) or detect_lang(f"{title}\n{text}"),
     )
     prepared.content_hash = content_hash(prepared)
@@ -262,6 +279,9 @@ def prepare_feed(state: SourceState, body: bytes, url: str, content_type: str,
     """Parse a feed body and prepare every entry. CPU-bound: runs in a worker process."""
     parsed = parse_feed(body, url, content_type, now)
     prepared, skipped = [], []
+    if parsed.entries_found > MAX_ENTRIES:
+        skipped.append(f"{url}: the feed lists {parsed.entries_found:,} entries; only the first "
+                       f"{len(parsed.articles):,} were read")
     origin = source_feed(parsed, url, state.name)
     for entry in parsed.articles:
         entry.source = state.name

@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -325,6 +325,9 @@ _VERSIONED = ("url", "canonical_url", "title", "author", "source", "tags", "summ
               "origin", "revision")
 
 
+FUTURE_SLACK = timedelta(days=1)  # clocks and time zones of publishers are often off a little
+
+
 def save_article(db: Database, article: Article, now: datetime) -> SaveResult:
     """Insert, update (keeping the earlier version) or just mark the article as seen again.
 
@@ -342,6 +345,8 @@ def save_article(db: Database, article: Article, now: datetime) -> SaveResult:
         return SaveResult("unchanged", int(existing[0]))
     source_id = ensure_source(db, article.source, now)
     published = article.published or now
+    if published > now + FUTURE_SLACK:  # a publisher's error, or a trick to stay on top
+        published = now
     values = {
         "url": article.url, "canonical_url": article.canonical_url, "guid": article.guid,
         "title": article.title, "author": article.author, "source_id": source_id,
