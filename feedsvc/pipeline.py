@@ -34,7 +34,7 @@ from feedsvc.models import (
 )
 from feedsvc.names import clean_name, strip_markup
 from feedsvc.parse import MAX_ENTRIES, ParsedFeed, parse_feed
-from feedsvc.publish import publish_directory
+from feedsvc.publish import publish_directory, remove_stale_temporaries
 from feedsvc.text import detect_lang, html_to_text, language_tag, summarize, xml_safe
 from feedsvc.urls import absolute_url, canonical_url, is_http_url
 
@@ -173,6 +173,8 @@ def publish_site(config: Config, db: Any | None = None,
             return publish_site(config, own, changed, should_stop)
     report = PublishReport()
     public = config.public
+    if changed is None:  # a full publish; the daemon starts with one
+        remove_stale_temporaries(public.dir)
     feeds = query.list_feeds(db)
     affected = query.feeds_of_articles(db, changed) if changed is not None else None
     for feed in feeds:

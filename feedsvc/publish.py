@@ -6,8 +6,10 @@ would not change is not rewritten, so caches and readers see a stable file.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
+import time
 from importlib.resources import files
 from pathlib import Path
 from urllib.parse import quote
@@ -23,6 +25,19 @@ def feed_url(base_url: str, path: str) -> str:
     """Where the document at ``path`` (under ``public/``) is served: ASCII only, the
     non-ASCII slug percent-encoded."""
     return base_url + quote(path)
+
+
+def remove_stale_temporaries(public_dir: str, older_than: float = 60.0) -> int:
+    """Temporary files a killed publish left behind (``.<name>.<random>.tmp``); only old
+    ones, so a publish running at the same time keeps its own."""
+    removed = 0
+    cutoff = time.time() - older_than
+    for leftover in Path(public_dir).rglob(".*.tmp"):
+        with contextlib.suppress(OSError):
+            if leftover.stat().st_mtime < cutoff:
+                leftover.unlink()
+                removed += 1
+    return removed
 
 
 def write_file(path: Path, data: bytes) -> bool:

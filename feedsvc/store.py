@@ -273,7 +273,16 @@ def transaction(db: Database) -> Iterator[None]:
             yield
             sync_search(db)
     except sqlite3.Error as exc:
-        raise StoreError(f"archive write failed: {exc}") from exc
+        raise StoreError(f"archive write failed: {exc}{_storage_hint(exc)}") from exc
+
+
+def _storage_hint(exc: sqlite3.Error) -> str:
+    """SQLite says "disk I/O error" for a full disk (EFBIG, ENOSPC while writing the WAL)."""
+    text = str(exc).lower()
+    if "disk" in text or "full" in text or "readonly" in text or "read-only" in text:
+        return (" (is the disk full, or the archive folder read-only? Nothing was lost: the "
+                "transaction was rolled back; run the command again when there is space)")
+    return ""
 
 
 @contextmanager
