@@ -97,8 +97,9 @@ def add_entry(fg: FeedGenerator, article: StoredArticle) -> None:
         entry.category(term=xml_safe(tag), label=xml_safe(tag))
     if article.summary:
         entry.summary(xml_safe(article.summary))
-    if article.content_html:
-        entry.content(xml_safe(article.content_html), type="html")
+    # Always a content element, even empty: an entry without a link must have one (RFC 4287
+    # §4.1.1.1), and a title-only article is still an article.
+    entry.content(xml_safe(article.content_html), type="html")
     entry.history.lang = language_tag(article.lang)
     entry.history.source = article.source_feed
 
