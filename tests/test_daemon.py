@@ -150,7 +150,8 @@ def test_a_burst_is_published_once_and_readers_keep_working(
     stop = threading.Event()
 
     def read_while_writing() -> None:
-        """A reader and a sqlite3 client polling throughout: never an error or a torn file."""
+        """A reader, a sqlite3 client and ``feedsvc search`` throughout: never an error or
+        a torn file."""
         conn = sqlite3.connect(project / "archive" / "archive.db", timeout=10)
         while not stop.is_set():
             try:
@@ -158,6 +159,11 @@ def test_a_burst_is_published_once_and_readers_keep_working(
                 body = daemon.get("/all.xml").content
                 if feedparser.parse(body).bozo:
                     problems.append(f"a published feed did not parse: {body[:80]!r}")
+                search = subprocess.run(
+                    [sys.executable, "-m", "feedsvc", "--config", str(project / "config.yaml"),
+                     "search", "新疆", "--json"], capture_output=True, timeout=30)
+                if search.returncode != 0:
+                    problems.append(f"feedsvc search: {search.stderr.decode()[-200:]}")
             except (sqlite3.Error, httpx.HTTPError) as exc:
                 problems.append(repr(exc))
         conn.close()
