@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
 
 from feedgen.feed import FeedGenerator
 from lxml import etree
@@ -35,6 +37,16 @@ class History:
     prev_archive: str | None = None  # the archive page before (older)
     next_archive: str | None = None  # the archive page after (newer)
     is_archive: bool = False  # this document is an archive page (``fh:archive``)
+
+
+@lru_cache(maxsize=4096)
+def timestamp(rfc3339: str) -> datetime:
+    """The archive's RFC 3339 strings as datetimes: handed to feedgen as strings, they went
+    through dateutil's parser, half the time of a full publish."""
+    try:
+        return datetime.fromisoformat(rfc3339)
+    except ValueError:
+        return datetime(1970, 1, 1, tzinfo=UTC)  # edited by hand into something else
 
 
 def entry_id(uid: str) -> str:
@@ -72,7 +84,7 @@ def render_feed(feed: FeedInfo, articles: list[StoredArticle], self_url: str, ho
                 fg.link(href=href, rel=rel, type="application/atom+xml")
         fg.history.archive = history.is_archive
     fg.generator("feedsvc", __version__, PROJECT_URL)
-    fg.updated(max((a.updated for a in articles), default="1970-01-01T00:00:00Z"))
+    fg.updated(timestamp(max((a.updated for a in articles), default="1970-01-01T00:00:00Z")))
     for article in articles:
         add_entry(fg, article)
     document = bytes(fg.atom_str(pretty=True))
@@ -89,8 +101,8 @@ def add_entry(fg: FeedGenerator, article: StoredArticle) -> None:
     entry.title(xml_safe(article.title) or "(untitled)")
     if article.url:
         entry.link(href=ascii_url(article.url), rel="alternate", type="text/html")
-    entry.published(article.published)
-    entry.updated(article.updated)
+    entry.published(timestamp(article.published))
+    entry.updated(timestamp(article.updated))
     if article.author:
         entry.author({"name": xml_safe(article.author)})
     for tag in article.tags:
