@@ -20,6 +20,7 @@ from pathlib import Path
 
 import yaml
 
+from bench.publishing import bench_publish
 from bench.search import bench_search
 from bench.serving import bench_serving
 from bench.workload import rss_feed
@@ -86,9 +87,10 @@ def main() -> None:
     parser.add_argument("--feeds", type=int, default=1000)
     parser.add_argument("--entries", type=int, default=50)
     parser.add_argument("--peer", help="path to the feed-to-sqlite command (default: on PATH)")
-    parser.add_argument("--only", choices=["fetch", "serve", "search"], help="run one workload")
+    parser.add_argument("--only", choices=["fetch", "serve", "search", "publish"],
+                        help="run one workload")
     parser.add_argument("--articles", type=int, default=100_000,
-                        help="archive size for the search workload")
+                        help="archive size for the search and publish workloads")
     parser.add_argument("--seconds", type=int, default=10, help="length of each load run")
     args = parser.parse_args()
     rows: list[tuple[str, str, str]] = []
@@ -97,6 +99,9 @@ def main() -> None:
     if args.only in (None, "serve"):
         with tempfile.TemporaryDirectory() as tmp:
             rows += bench_serving(Path(tmp), args.seconds)
+    if args.only in (None, "publish"):
+        with tempfile.TemporaryDirectory() as tmp:
+            rows += bench_publish(Path(tmp), args.articles)
     if args.only in (None, "search"):
         with tempfile.TemporaryDirectory() as tmp:
             rows += bench_search(Path(tmp), args.articles)

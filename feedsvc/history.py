@@ -64,16 +64,16 @@ def _pages_holding(db: Any, top: FeedPage, per_page: int,
                    changed: Iterable[int]) -> Iterable[tuple[FeedPage, list[StoredArticle]]]:
     """The subscription document, the newest two archive pages (a new page links the one
     before it) and the pages holding the changed articles."""
-    numbers = {0, top.archive_pages, top.archive_pages - 1}
-    numbers |= {rank // per_page + 1 for rank in query.feed_ranks(db, top.feed, changed)
-                if rank // per_page < top.archive_pages}
+    total, pages = top.feed.count, top.archive_pages
+    numbers = {0, pages, pages - 1}
+    numbers |= {rank // per_page + 1 for rank in query.feed_ranks(db, top.feed, changed, total)
+                if rank // per_page < pages}
     for number in sorted(n for n in numbers if n >= 0):
-        first = query.feed_id_at(db, top.feed, (number or top.archive_pages + 1) * per_page
-                                 - per_page)
-        if first is None:
-            continue
-        limit = per_page if number else None
-        yield top.page(number), query.feed_chunk(db, top.feed, first - 1, limit)
+        if number == 0:
+            yield top, query.feed_from_end(db, top.feed, 0, total - pages * per_page)
+        else:
+            yield top.page(number), query.feed_from_end(db, top.feed, total - number * per_page,
+                                                        per_page)
 
 
 def write_page(public: PublicConfig, page: FeedPage,

@@ -66,19 +66,22 @@ def list_feeds(db: Any) -> list[FeedInfo]:
     return feeds
 
 
-def _feed_scope(feed: FeedInfo) -> tuple[str, str, list[object]]:
-    """(joins, condition, params) selecting the articles of ``feed``."""
+def _feed_scope(feed: FeedInfo) -> tuple[str, str, list[object], str]:
+    """(joins, condition, params, key) selecting the articles of ``feed``; ``key`` is the
+    article id as the feed's index holds it, so ordering by it needs no sort."""
     if feed.kind == "source":
-        return ("", "a.source_id = (SELECT id FROM sources WHERE slug = ?)", [feed.slug])
+        return ("", "a.source_id = (SELECT id FROM sources WHERE slug = ?)", [feed.slug],
+                "a.id")
     if feed.kind == "tag":
         return ("JOIN article_tags at ON at.article_id = a.id",
-                "at.tag_id = (SELECT id FROM tags WHERE slug = ?)", [feed.slug])
-    return "", "1", []
+                "at.tag_id = (SELECT id FROM tags WHERE slug = ?)", [feed.slug],
+                "at.article_id")
+    return "", "1", [], "a.id"
 
 
 def feed_articles(db: Any, feed: FeedInfo, limit: int) -> list[StoredArticle]:
     """The newest ``limit`` articles of a feed, newest first (ties broken by id: stable)."""
-    joins, condition, params = _feed_scope(feed)
+    joins, condition, params, _ = _feed_scope(feed)
     sql = (f"SELECT {_ARTICLE_COLUMNS} FROM articles a {joins} WHERE {condition} "
            "ORDER BY a.published DESC, a.id DESC LIMIT ?")
     return [_article(row) for row in _rows(db, sql, [*params, limit])]
@@ -87,31 +90,36 @@ def feed_articles(db: Any, feed: FeedInfo, limit: int) -> list[StoredArticle]:
 def feed_chunk(db: Any, feed: FeedInfo, after_id: int, limit: int | None) -> list[StoredArticle]:
     """The feed's articles in archive order (by id) after ``after_id``: ``limit`` of them,
     or all when None. Pages of the feed's history are cut from this order."""
-    joins, condition, params = _feed_scope(feed)
+    joins, condition, params, key = _feed_scope(feed)
     sql = (f"SELECT {_ARTICLE_COLUMNS} FROM articles a {joins} WHERE {condition} "
-           "AND a.id > ? ORDER BY a.id LIMIT ?")
+           f"AND {key} > ? ORDER BY {key} LIMIT ?")
     return [_article(row) for row in _rows(db, sql, [*params, after_id,
                                                      -1 if limit is None else limit])]
 
 
-def feed_id_at(db: Any, feed: FeedInfo, rank: int) -> int | None:
-    """The id of the feed's article at position ``rank`` (0-based) in archive order."""
-    joins, condition, params = _feed_scope(feed)
-    rows = _rows(db, f"SELECT a.id FROM articles a {joins} WHERE {condition} "
-                     "ORDER BY a.id LIMIT 1 OFFSET ?", [*params, rank])
-    return int(rows[0]["id"]) if rows else None
+def feed_from_end(db: Any, feed: FeedInfo, skip: int, limit: int | None) -> list[StoredArticle]:
+    """The feed's articles in archive order, counted from its newest: ``limit`` of them
+    (all when None) after skipping the newest ``skip``. The daemon's pages are near the end,
+    so this reads a few pages of rows, never the whole feed."""
+    joins, condition, params, key = _feed_scope(feed)
+    sql = (f"SELECT {_ARTICLE_COLUMNS} FROM articles a {joins} WHERE {condition} "
+           f"ORDER BY {key} DESC LIMIT ? OFFSET ?")
+    rows = _rows(db, sql, [*params, -1 if limit is None else limit, skip])
+    return [_article(row) for row in reversed(rows)]
 
 
-def feed_ranks(db: Any, feed: FeedInfo, article_ids: Iterable[int]) -> list[int]:
-    """The positions (0-based, archive order) in ``feed`` of those articles that are in it."""
-    joins, condition, params = _feed_scope(feed)
+def feed_ranks(db: Any, feed: FeedInfo, article_ids: Iterable[int], total: int) -> list[int]:
+    """The positions (0-based, archive order) in ``feed`` (of ``total`` articles) of those
+    articles that are in it; counted from the end, where new articles are."""
+    joins, condition, params, key = _feed_scope(feed)
     ranks = []
     for article_id in sorted(set(article_ids)):
-        rows = _rows(db, f"SELECT count(*) AS n, max(a.id = ?) AS member FROM articles a "
-                         f"{joins} WHERE {condition} AND a.id <= ?",
-                     [article_id, *params, article_id])
+        rows = _rows(db, f"SELECT count(*) AS after, (SELECT count(*) FROM articles a {joins} "
+                         f"WHERE {condition} AND {key} = ?) AS member FROM articles a {joins} "
+                         f"WHERE {condition} AND {key} > ?",
+                     [*params, article_id, *params, article_id])
         if rows[0]["member"]:
-            ranks.append(int(rows[0]["n"]) - 1)
+            ranks.append(total - int(rows[0]["after"]) - 1)
     return ranks
 
 
