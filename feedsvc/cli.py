@@ -89,7 +89,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], then_publish: bool) -> N
 
 def _print_publish(config: Config) -> None:
     report = publish_site(config)
-    click.echo(f"published: {len(report.written)} files written, {report.unchanged} feeds "
+    click.echo(f"published: {len(report.written)} files written, {report.unchanged} "
                f"unchanged, in {config.public.dir}")
 
 

@@ -382,7 +382,7 @@ class Daemon:
         self.metrics.publish_seconds.observe(seconds)
         self.metrics.files_written.inc(len(report.written))
         self.last_publish = utc_now().isoformat()
-        log.info("published: %d files written, %d feeds unchanged, in %.2f s",
+        log.info("published: %d files written, %d unchanged, in %.2f s",
                  len(report.written), report.unchanged, seconds,
                  extra={"event": "publish", "written": len(report.written),
                         "seconds": round(seconds, 3)})
