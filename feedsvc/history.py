@@ -78,9 +78,10 @@ def _pages_holding(db: Any, top: FeedPage, per_page: int,
 
 def write_page(public: PublicConfig, page: FeedPage,
                articles: list[StoredArticle]) -> tuple[str | None, str | None]:
-    """Write one document as Atom and as JSON Feed; the path of each that changed."""
+    """Write one document as Atom and as JSON Feed; the path of each that changed.
+    ``articles`` come in archive order (as ``query`` hands them out) and go newest first."""
     base = public.base_url
-    newest_first = sorted(articles, key=lambda a: a.id, reverse=True)
+    newest_first = articles[::-1]
     older, newer = page.older, page.newer
     history = History(
         current=feed_url(base, page.feed.path),

@@ -70,13 +70,19 @@ def _capped(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
+def _name(text: str, limit: int) -> str:
+    """A title, author or tag: plain text, XML-safe, at most ``limit`` characters (only a
+    bounded head of a huge input is looked at)."""
+    return _capped(xml_safe(clean_name(text[:limit * 4])), limit)
+
+
 def prepare_article(article: Article) -> Article:
     """Clean the HTML and fill every derived field; the result is ready to store.
 
     Oversized parts are cut, not refused: a title at ``MAX_TITLE`` characters, the HTML at
     ``MAX_HTML`` (the cleaner closes what the cut left open)."""
     url = article.url.strip() if article.url and is_http_url(article.url) else None
-    title = _capped(xml_safe(clean_name(article.title[:MAX_TITLE * 4])), MAX_TITLE)
+    title = _name(article.title, MAX_TITLE)
     content = xml_safe(clean_html(article.content_html[:MAX_HTML], url, title))
     text = html_to_text(content)
     if not title:
@@ -92,10 +98,8 @@ def prepare_article(article: Article) -> Article:
         article, url=url, title=title or "(untitled)", content_html=content, content_text=text,
         summary=xml_safe(strip_markup(summary)) or None, canonical_url=canonical,
         source=xml_safe(source),
-        author=_capped(xml_safe(clean_name(article.author[:MAX_NAME * 4])), MAX_NAME) or None
-        if article.author else None,
-        tags=[_capped(xml_safe(t), MAX_NAME) for t in dict.fromkeys(
-            clean_name(t[:MAX_NAME * 4]) for t in article.tags[:MAX_TAGS]) if t],
+        author=_name(article.author, MAX_NAME) or None if article.author else None,
+        tags=[t for t in dict.fromkeys(_name(t, MAX_NAME) for t in article.tags[:MAX_TAGS]) if t],
         lang=language_tag(article.lang) or detect_lang(f"{title}\n{text}"),
     )
     prepared.content_hash = content_hash(prepared)
@@ -176,14 +180,14 @@ def publish_site(config: Config, db: Any | None = None,
     if changed is None:  # a full publish; the daemon starts with one
         remove_stale_temporaries(public.dir)
     feeds = query.list_feeds(db)
+    changed = None if changed is None else list(changed)  # read once per feed below
     affected = query.feeds_of_articles(db, changed) if changed is not None else None
     for feed in feeds:
         if affected is not None and feed.path not in affected:
             continue
         if should_stop and should_stop():
             return report
-        written, unchanged = publish_history(db, public, feed,
-                                             None if changed is None else list(changed))
+        written, unchanged = publish_history(db, public, feed, changed)
         report.written += written
         report.unchanged += unchanged
     latest = query.feed_articles(db, feeds[0], 20)
