@@ -1,6 +1,9 @@
 """Article HTML to what a reader should see: repaired, de-junked, absolute, sanitized.
 
-``clean_html`` never raises: a cleaner that fails on one odd article would lose it.
+The tree is lxml's (libxml2's HTML parser repairs the structure, as it does under
+BeautifulSoup), worked on directly: the same rules cost a quarter of the time without the
+BeautifulSoup layer (0.36 vs 1.4 ms per bench article). ``clean_html`` never raises: a cleaner that fails on one
+odd article would lose it.
 """
 
 from __future__ import annotations
@@ -8,11 +11,13 @@ from __future__ import annotations
 import html
 import logging
 import re
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
+import lxml.html
 import nh3
-from bs4 import BeautifulSoup, Comment, Tag
-from bs4.element import NavigableString
+from lxml import etree
+from lxml.html import HtmlElement
 
 from feedsvc.dates import parse_date
 from feedsvc.junk import DROP_TAGS, FOOTER_TEXTS, UNWRAP_TAGS, is_junk_token
@@ -21,6 +26,7 @@ from feedsvc.text import xml_safe
 from feedsvc.urls import absolute_url, strip_tracking
 
 log = logging.getLogger(__name__)
+
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "bdi", "bdo", "blockquote", "br", "caption", "cite", "code", "col",
@@ -45,9 +51,9 @@ ALLOWED_ATTRIBUTES = {
 URL_SCHEMES = {"http", "https", "mailto"}
 URL_ATTRIBUTES = ("href", "src", "poster")
 LAZY_ATTRIBUTES = ("data-src", "data-original", "data-lazy-src", "data-actualsrc", "data-url")
-TEXT_BLOCKS = {"p", "div", "section", "span", "figure", "li", "ul", "ol", "blockquote", "center",
+TEXT_BLOCKS = ("p", "div", "section", "span", "figure", "li", "ul", "ol", "blockquote", "center",
                "font", "article", "header", "footer", "aside", "main", "small", "strong", "em",
-               "b", "i", "u", "table", "tbody", "tr", "td", "h1", "h2", "h3", "h4", "h5", "h6"}
+               "b", "i", "u", "table", "tbody", "tr", "td", "h1", "h2", "h3", "h4", "h5", "h6")
 MEDIA = ("img", "video", "audio", "iframe", "picture", "source", "hr", "br")
 _TAG_NAMES = "|".join(sorted(
     ALLOWED_TAGS | set(DROP_TAGS) | set(UNWRAP_TAGS)
@@ -55,8 +61,14 @@ _TAG_NAMES = "|".join(sorted(
     key=len, reverse=True,
 ))
 ESCAPED_TAG = re.compile(rf"<\s*/?\s*(?:{_TAG_NAMES})(?:\s[^<>]*)?/?>", re.IGNORECASE)
-VERBATIM = {"pre", "code", "textarea", "script", "style"}
+VERBATIM = frozenset({"pre", "code", "textarea", "script", "style"})
+DROP_TAG_SET = frozenset(DROP_TAGS)
 _YOUTUBE_EMBED = re.compile(r"^/embed/([\w-]{6,})")
+VOID_TAGS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "keygen",
+                       "link", "meta", "param", "source", "track", "wbr"})
+_ATTRIBUTE_NAME = re.compile(r"[A-Za-z_:][-\w:.]*")
+ASCII_SPACES = " \t\n\r\f"  # not U+00A0: &nbsp; spacers are content
+_PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True)
 
 
 def clean_html(markup: str, base_url: str | None = None, title: str | None = None) -> str:
@@ -66,8 +78,7 @@ def clean_html(markup: str, base_url: str | None = None, title: str | None = Non
     """
     markup = xml_safe(markup)  # lone surrogates and C0 controls break parsers and feeds
     try:
-        soup = BeautifulSoup(f"<body>{markup}</body>", "lxml")
-        body = soup.body or soup
+        body = parse_body(markup)
         repair_escaped_markup(body)
         remove_junk(body)
         embeds_to_links(body, base_url)
@@ -78,10 +89,11 @@ def clean_html(markup: str, base_url: str | None = None, title: str | None = Non
             drop_title_repeat(body, title)
         drop_leading_dateline(body)
         drop_empty(body)
-        return sanitize_html(body.decode_contents())
+        collapse_blank_text(body)
+        return sanitize_html(inner_html(body))
     except Exception:  # the last line of defence: keep the text, lose the markup
         log.exception("cleaning failed for %s; keeping plain text", base_url or "an article")
-        return sanitize_html(html.escape(BeautifulSoup(markup, "lxml").get_text(" ")))
+        return sanitize_html(html.escape(_plain_text(markup)))
 
 
 def sanitize_html(markup: str) -> str:
@@ -97,149 +109,276 @@ def sanitize_html(markup: str) -> str:
     ).strip()
 
 
-def repair_escaped_markup(body: Tag, rounds: int = 3) -> None:
+def parse_body(markup: str) -> HtmlElement:
+    """The ``body`` element of ``markup`` parsed as an HTML document (comments dropped)."""
+    if not markup.strip():
+        return lxml.html.Element("body")
+    root = lxml.html.document_fromstring(f"<body>{markup}</body>", _PARSER)
+    body = root.find("body")
+    return body if body is not None else lxml.html.Element("body")
+
+
+def inner_html(root: HtmlElement) -> str:
+    """The markup inside ``root``. Our own few lines, because libxml2's HTML serializer
+    percent-encodes non-ASCII characters in ``href``/``src``: the same article would read as
+    edited, and the URLs would no longer be what the outlet wrote."""
+    out = [html.escape(root.text, quote=False)] if root.text else []
+    for event, element in etree.iterwalk(root, events=("start", "end")):
+        if element is root:
+            continue
+        tag = element.tag
+        if event == "start":
+            if isinstance(tag, str):
+                attributes = "".join(f' {name}="{html.escape(value)}"'
+                                     for name, value in element.attrib.items()
+                                     if _ATTRIBUTE_NAME.fullmatch(name))
+                out.append(f"<{tag}{attributes}>")
+                if element.text:
+                    out.append(html.escape(element.text, quote=False))
+            continue
+        if isinstance(tag, str) and tag not in VOID_TAGS:
+            out.append(f"</{tag}>")
+        if element.tail:
+            out.append(html.escape(element.tail, quote=False))
+    return "".join(out)
+
+
+def _plain_text(markup: str) -> str:
+    try:
+        return " ".join(parse_body(markup).itertext())
+    except Exception:  # not even a tree: the raw characters, escaped by the caller
+        return markup
+
+
+def _texts(root: HtmlElement) -> Iterator[tuple[str, HtmlElement, bool]]:
+    """Every text node in document order: (text, the element it is in, is it a tail)."""
+    for event, element in etree.iterwalk(root, events=("start", "end")):
+        if not isinstance(element.tag, str):
+            continue
+        if event == "start":
+            if element.text:
+                yield element.text, element, False
+        elif element is not root and element.tail:
+            yield element.tail, element, True
+
+
+def _detach(element: HtmlElement) -> HtmlElement:
+    """Take ``element`` out of the tree; the text after it stays where it was."""
+    element.drop_tree()
+    element.tail = None
+    return element
+
+
+def _has(element: HtmlElement, *tags: str) -> bool:
+    return next(element.iterdescendants(*tags), None) is not None
+
+
+def _previous_element(element: HtmlElement) -> HtmlElement | None:
+    previous = element.getprevious()
+    while previous is not None and not isinstance(previous.tag, str):
+        previous = previous.getprevious()
+    return previous
+
+
+def _ancestor(element: HtmlElement | None,
+              tags: tuple[str, ...] | frozenset[str]) -> HtmlElement | None:
+    """``element`` or its nearest ancestor with one of ``tags``."""
+    while element is not None and element.tag not in tags:
+        element = element.getparent()
+    return element
+
+
+def repair_escaped_markup(body: HtmlElement, rounds: int = 3) -> None:
     """Text nodes that hold markup (``&lt;p&gt;`` in the source) become real elements.
 
     Repeated so that markup escaped twice (``&amp;lt;p&amp;gt;``) is repaired as well; text in
     ``pre``/``code`` is left alone, since there escaped markup is the content.
     """
     for _ in range(rounds):
-        changed = False
-        for node in list(body.find_all(string=True)):
-            text = str(node)
+        found = []
+        for text, element, is_tail in _texts(body):
             if "<" not in text and "&lt;" not in text:
                 continue
-            if isinstance(node, Comment) or node.find_parent(VERBATIM) is not None:
+            parent = element.getparent() if is_tail else element
+            if _ancestor(parent, VERBATIM) is not None:
                 continue
-            if "<" not in text and "&lt;" in text:
+            if "<" not in text:
                 text = html.unescape(text)
-            if not ESCAPED_TAG.search(text):
-                continue
-            fragment = BeautifulSoup(f"<body>{text}</body>", "lxml").body
-            if fragment is None:
-                continue
-            node.replace_with(*list(fragment.contents))
-            changed = True
-        if not changed:
+            if ESCAPED_TAG.search(text):
+                found.append((text, element, is_tail))
+        for text, element, is_tail in found:
+            _replace_text(text, element, is_tail)
+        if not found:
             return
 
 
-def _is_junk(tag: Tag) -> bool:
-    classes: object = tag.get("class") or []
-    tokens: list[str] = list(classes) if isinstance(classes, list) else str(classes).split()
-    element_id = tag.get("id")
-    if isinstance(element_id, str):
+def _replace_text(markup: str, element: HtmlElement, is_tail: bool) -> None:
+    """Put the parsed ``markup`` where a text node was (the text of ``element``, or its tail)."""
+    fragment = parse_body(markup)
+    children = list(fragment)
+    if is_tail:
+        element.tail = fragment.text
+        for child in reversed(children):
+            element.addnext(child)  # addnext moves the child's tail along with it
+    else:
+        element.text = fragment.text
+        for position, child in enumerate(children):
+            element.insert(position, child)
+
+
+def _is_junk(element: HtmlElement) -> bool:
+    tokens = (element.get("class") or "").split()
+    element_id = element.get("id")
+    if element_id:
         tokens.append(element_id)
     return any(is_junk_token(token) for token in tokens)
 
 
-DROP_TAG_SET = frozenset(DROP_TAGS)
-
-
-def _is_pixel(tag: Tag) -> bool:
+def _is_pixel(element: HtmlElement) -> bool:
     """Tracking pixels: images one pixel (or less) in size."""
-    if tag.name != "img":
+    if element.tag != "img":
         return False
-    sizes = [str(tag.get(k, "")).strip().removesuffix("px") for k in ("width", "height")]
+    sizes = [(element.get(k) or "").strip().removesuffix("px") for k in ("width", "height")]
     return any(size in {"0", "1"} for size in sizes)
 
 
-def remove_junk(body: Tag) -> None:
-    for comment in body.find_all(string=lambda s: isinstance(s, Comment)):
-        comment.extract()
-    for tag in body.find_all(UNWRAP_TAGS):
-        tag.unwrap()
-    for fallback in body.find_all("noscript"):
+def remove_junk(body: HtmlElement) -> None:
+    for element in list(body.iterdescendants(*UNWRAP_TAGS)):
+        element.drop_tag()
+    for fallback in list(body.iterdescendants("noscript")):
         # Lazy-loading pages repeat the image in <noscript>: keep one copy, keep any text.
-        previous = fallback.find_previous_sibling()
-        shown = isinstance(previous, Tag) and (previous.name == "img" or previous.find("img"))
-        if shown and fallback.find("img") and not fallback.get_text(strip=True):
-            fallback.decompose()
+        previous = _previous_element(fallback)
+        shown = previous is not None and (previous.tag == "img" or _has(previous, "img"))
+        if shown and _has(fallback, "img") and not fallback.text_content().strip():
+            fallback.drop_tree()
         else:
-            fallback.unwrap()
-    for tag in body.find_all(True):
-        if tag.decomposed:  # inside something removed already
+            fallback.drop_tag()
+    for element in list(body.iterdescendants()):
+        if not isinstance(element.tag, str):
             continue
-        if tag.name in DROP_TAG_SET or _is_junk(tag) or _is_pixel(tag):
-            tag.decompose()
-    for text in body.find_all(string=lambda s: s.strip().startswith(FOOTER_TEXTS)):
-        block = text.find_parent(["div", "p", "section", "small", "footer"])
-        if block is None or block is body:
-            continue
-        previous = block.find_previous_sibling()
-        if isinstance(previous, Tag) and previous.name == "hr":
-            previous.decompose()
-        block.decompose()
+        if element.tag in DROP_TAG_SET or _is_junk(element) or _is_pixel(element):
+            element.drop_tree()  # one inside a dropped element goes with it, harmlessly
+    if any(marker in body.text_content() for marker in FOOTER_TEXTS):
+        _remove_footers(body)
 
 
-def embeds_to_links(body: Tag, base_url: str | None) -> None:
+def _remove_footers(body: HtmlElement) -> None:
+    """Blocks whose text starts like an aggregator's footer (with an ``hr`` right before)."""
+    blocks = []
+    for text, element, is_tail in _texts(body):
+        if text.strip().startswith(FOOTER_TEXTS):
+            parent = element.getparent() if is_tail else element
+            block = _ancestor(parent, ("div", "p", "section", "small", "footer"))
+            if block is not None and block is not body and block.getparent() is not None:
+                blocks.append(block)
+    for block in blocks:
+        if block.getparent() is None:
+            continue  # removed with an earlier one
+        previous = _previous_element(block)
+        if previous is not None and previous.tag == "hr":
+            previous.drop_tree()
+        block.drop_tree()
+
+
+def embeds_to_links(body: HtmlElement, base_url: str | None) -> None:
     """Frames cannot be republished safely; a link to what they showed keeps the content."""
-    for frame in body.find_all("iframe"):
+    for frame in list(body.iterdescendants("iframe")):
         src = frame.get("src") or frame.get("data-src")
-        if not isinstance(src, str) or not src.strip():
-            frame.decompose()
+        if not src or not src.strip():
+            frame.drop_tree()
             continue
         url = absolute_url(src if not src.startswith("//") else "https:" + src, base_url)
         parts = urlsplit(url)
         youtube = parts.hostname and "youtube" in parts.hostname
         if youtube and (m := _YOUTUBE_EMBED.match(parts.path)):
             url = f"https://www.youtube.com/watch?v={m.group(1)}"
-        title = frame.get("title")
-        label = title if isinstance(title, str) else None
-        link = BeautifulSoup("", "lxml").new_tag("a", href=url)
-        link.string = label if label and label.lower() not in {"youtube iframe", "iframe"} else url
-        paragraph = BeautifulSoup("", "lxml").new_tag("p")
-        paragraph.append(link)
-        frame.replace_with(paragraph)
+        label = frame.get("title")
+        paragraph = lxml.html.Element("p")
+        link = etree.SubElement(paragraph, "a", href=url)
+        link.text = label if label and label.lower() not in {"youtube iframe", "iframe"} else url
+        paragraph.tail = frame.tail
+        frame.getparent().replace(frame, paragraph)
 
 
-def fix_media(body: Tag) -> None:
+def fix_media(body: HtmlElement) -> None:
     """Lazy-loaded images and videos get a real ``src``."""
-    for tag in body.find_all(["img", "video", "source", "audio"]):
+    for element in list(body.iterdescendants("img", "video", "source", "audio")):
         for lazy in LAZY_ATTRIBUTES:
-            value = tag.get(lazy)
-            if isinstance(value, str) and value.strip() and not value.startswith("data:"):
-                src = tag.get("src")
-                if not isinstance(src, str) or not src.strip() or src.startswith("data:"):
-                    tag["src"] = value.strip()
+            value = element.get(lazy)
+            if value and value.strip() and not value.startswith("data:"):
+                src = element.get("src")
+                if not src or not src.strip() or src.startswith("data:"):
+                    element.set("src", value.strip())
                 break
-        lazy_srcset = tag.get("data-srcset")
-        if isinstance(lazy_srcset, str) and not tag.get("srcset"):
-            tag["srcset"] = lazy_srcset
-        if tag.name == "img" and not tag.get("src"):
-            tag.decompose()
+        lazy_srcset = element.get("data-srcset")
+        if lazy_srcset is not None and not element.get("srcset"):
+            element.set("srcset", lazy_srcset)
+        if element.tag == "img" and not element.get("src"):
+            element.drop_tree()
 
 
-def wrap_figures(body: Tag) -> None:
+def wrap_figures(body: HtmlElement) -> None:
     """Captions stay with their images: a stray ``figcaption`` or WordPress caption becomes
     a ``figure``."""
-    for caption in body.find_all("figcaption"):
-        if caption.find_parent("figure") is not None:
+    for caption in list(body.iterdescendants("figcaption")):
+        if _ancestor(caption.getparent(), ("figure",)) is not None:
             continue
-        previous = caption.find_previous_sibling()
-        figure = caption.wrap(BeautifulSoup("", "lxml").new_tag("figure"))
-        if isinstance(previous, Tag) and (previous.name == "img" or previous.find("img")):
-            figure.insert(0, previous.extract())
-    for box in body.find_all(class_="wp-caption"):
-        text = box.select_one(".wp-caption-text")
-        box.name = "figure"
-        if text is not None:
-            text.name = "figcaption"
+        previous = _previous_element(caption)
+        figure = lxml.html.Element("figure")
+        figure.tail, caption.tail = caption.tail, None
+        caption.getparent().replace(caption, figure)
+        figure.append(caption)
+        if previous is not None and (previous.tag == "img" or _has(previous, "img")):
+            figure.insert(0, _detach(previous))
+    for box in list(body.iterdescendants()):
+        if isinstance(box.tag, str) and "wp-caption" in (box.get("class") or "").split():
+            box.tag = "figure"
+            text = next((e for e in box.iterdescendants()
+                         if "wp-caption-text" in (e.get("class") or "").split()), None)
+            if text is not None:
+                text.tag = "figcaption"
 
 
-def fix_links(body: Tag, base_url: str | None) -> None:
-    for tag in body.find_all(True):
+def fix_links(body: HtmlElement, base_url: str | None) -> None:
+    for element in body.iterdescendants():
+        if not isinstance(element.tag, str):
+            continue
+        attributes = element.attrib
         for attribute in URL_ATTRIBUTES:
-            value = tag.get(attribute)
-            if isinstance(value, str) and value.strip():
-                tag[attribute] = strip_tracking(absolute_url(value, base_url))
-        srcset = tag.get("srcset")
-        if isinstance(srcset, str):
-            fixed = fix_srcset(srcset, base_url)
+            value = attributes.get(attribute)
+            if value and value.strip():
+                attributes[attribute] = xml_safe(strip_tracking(absolute_url(value, base_url)))
+        srcset = attributes.get("srcset")
+        if srcset is not None:
+            fixed = xml_safe(fix_srcset(srcset, base_url))
             if fixed:
-                tag["srcset"] = fixed
+                attributes["srcset"] = fixed
             else:
-                del tag["srcset"]
+                del attributes["srcset"]
+        if len(attributes) > 1:
+            # In name order, as before: the same article cleaned again hashes the same.
+            ordered = sorted(attributes.items())
+            attributes.clear()
+            attributes.update(ordered)
+
+
+def collapse_blank_text(body: HtmlElement) -> None:
+    """Whitespace-only text between tags becomes one newline or space (not in ``pre``), as
+    BeautifulSoup did: an article cleaned again stays byte for byte the same."""
+    kept = {inner for tag in ("pre", "textarea") for block in body.iterdescendants(tag)
+            for inner in block.iter()}
+    if body.text and not body.text.strip(ASCII_SPACES):
+        body.text = _blank(body.text)
+    for element in body.iterdescendants():
+        if element.text and element not in kept and not element.text.strip(ASCII_SPACES):
+            element.text = _blank(element.text)
+        if element.tail and element.getparent() not in kept \
+                and not element.tail.strip(ASCII_SPACES):
+            element.tail = _blank(element.tail)
+
+
+def _blank(text: str) -> str:
+    return "\n" if "\n" in text else " "
 
 
 def fix_srcset(srcset: str, base_url: str | None) -> str:
@@ -250,41 +389,46 @@ def fix_srcset(srcset: str, base_url: str | None) -> str:
     return ", ".join(" ".join([absolute_url(c[0], base_url), *c[1:]]) for c in candidates)
 
 
-def drop_title_repeat(body: Tag, title: str) -> None:
+def drop_title_repeat(body: HtmlElement, title: str) -> None:
     """A leading heading (or ``[title](url)`` paragraph) that only repeats the title."""
     wanted = _comparable(title)
-    for element in body.find_all(["h1", "h2", "p", "header"], limit=3):
-        text = element.get_text()
+    for count, element in enumerate(body.iterdescendants("h1", "h2", "p", "header")):
+        if count == 3:
+            return
+        text = element.text_content()
         if len(text) <= 3 * len(title) + 20 and _comparable(text) == wanted:
-            element.decompose()
+            element.drop_tree()
             return
 
 
-def drop_leading_dateline(body: Tag) -> None:
+def drop_leading_dateline(body: HtmlElement) -> None:
     """Mirrors put the feed's date (and a byline) in a first block: the entry has them already."""
-    first_text = next((s for s in body.find_all(string=True) if s.strip()), None)
-    block = first_text.find_parent(["div", "p"]) if first_text is not None else None
-    if block is None or block.find(["img", "video", "audio", "picture", "div", "p"]) is not None:
+    first = next(((element, is_tail) for text, element, is_tail in _texts(body) if text.strip()),
+                 None)
+    if first is None:
         return
-    lines = [line.strip() for line in block.get_text("\n").split("\n") if line.strip()]
+    element, is_tail = first
+    block = _ancestor(element.getparent() if is_tail else element, ("div", "p"))
+    if block is None or _has(block, "img", "video", "audio", "picture", "div", "p"):
+        return
+    lines = [line.strip() for line in "\n".join(block.itertext()).split("\n") if line.strip()]
     if lines and len(" ".join(lines)) <= 80 and parse_date(lines[-1]) is not None:
-        block.decompose()
+        block.drop_tree()
 
 
 def _comparable(text: str) -> str:
     return re.sub(r"[\s\-—–_|]+", "", clean_name(text)).rstrip(".…").casefold()
 
 
-def drop_empty(body: Tag) -> None:
+def drop_empty(body: HtmlElement) -> None:
     """Wrappers left empty by junk removal (and ``<p>&nbsp;</p>`` spacers) go, innermost first."""
-    for tag in reversed(body.find_all(TEXT_BLOCKS)):
-        if tag.get_text(strip=True) or tag.find(MEDIA) is not None:
+    for element in reversed(list(body.iterdescendants(*TEXT_BLOCKS))):
+        if element.text_content().strip() or _has(element, *MEDIA):
             continue
-        tag.decompose()
-    for tag in body.find_all("br"):
+        element.drop_tree()
+    for br in list(body.iterdescendants("br")):
         # Runs of <br> collapse to one; leading ones go.
-        sibling = tag.next_sibling
-        while isinstance(sibling, NavigableString) and not sibling.strip():
-            sibling = sibling.next_sibling
-        if isinstance(sibling, Tag) and sibling.name == "br":
-            tag.decompose()
+        following = br.getnext()
+        if (not br.tail or not br.tail.strip()) and following is not None \
+                and following.tag == "br":
+            br.drop_tree()

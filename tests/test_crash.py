@@ -94,10 +94,10 @@ def check_published(public: Path) -> int:
 
 def test_kill_9_during_ingest_loses_and_duplicates_nothing(project: Path, inbox: Path) -> None:
     rng = random.Random(SEED)
-    files = write_posts(inbox, 400)
+    files = write_posts(inbox, 2000)
     kills = 0
     for attempt in range(4):
-        delay = rng.uniform(0.8, 2.5)
+        delay = rng.uniform(0.6, 2.0)
         kills += kill_after(feedsvc(project, "ingest"), delay)
         with sqlite3.connect(project / "archive" / "archive.db") as db:
             assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok", (SEED, attempt)
