@@ -66,9 +66,13 @@ def test_seed_lazy_image_and_figure_caption() -> None:
     ('<noscript><p>Enable JavaScript to see the chart.</p></noscript>',
      "<p>Enable JavaScript to see the chart.</p>"),
     ('<embed src="x.swf"><p>after embed</p>', "<p>after embed</p>"),
+    ('<img width="2" src="/图/女人 1.jpg" alt="a">',
+     '<img alt="a" src="https://example.com/图/女人 1.jpg" width="2">'),
+    ("<p>x<br>&nbsp;</p>", "<p>x<br>&nbsp;</p>"),
 ], ids=["lazy-data-src", "data-original-relative", "tracking-link", "dotdot", "protocol-relative",
         "video-poster", "youtube-iframe", "wp-caption", "empty-wrappers", "double-escaped",
-        "noscript-duplicate-image", "noscript-text-kept", "content-after-void-embed"])
+        "noscript-duplicate-image", "noscript-text-kept", "content-after-void-embed",
+        "url-as-written-attributes-in-name-order", "nbsp-spacer-kept"])
 def test_cleaning_rules(markup: str, expected: str) -> None:
     assert expected in clean_html(markup, "https://example.com/news/item")
 
