@@ -6,6 +6,7 @@ Feeds carry their history (RFC 5005 links, ``fh:archive``), entries their proven
 
 from __future__ import annotations
 
+import copy
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -49,6 +50,7 @@ def timestamp(rfc3339: str) -> datetime:
         return datetime(1970, 1, 1, tzinfo=UTC)  # edited by hand into something else
 
 
+@lru_cache(maxsize=65536)
 def entry_id(uid: str) -> str:
     """Stable for the life of the article, whatever the base URL: a name-based UUID URN."""
     return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, uid)}"
@@ -159,6 +161,12 @@ def source_element(feed: dict[str, str]) -> etree._Element:
     """``atom:source``: the original feed's id, title, links and updated time.
 
     Unqualified names, as feedgen builds the rest: the root's default namespace is Atom's."""
+    return copy.deepcopy(_source_element(tuple(sorted(feed.items()))))
+
+
+@lru_cache(maxsize=1024)  # one per source snapshot; every entry of a source carries it
+def _source_element(items: tuple[tuple[str, str], ...]) -> etree._Element:
+    feed = dict(items)
     source = etree.Element("source")
     if feed.get("id"):
         etree.SubElement(source, "id").text = xml_safe(ascii_url(feed["id"]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import quote, unquote_plus, urljoin, urlsplit, urlunsplit
 
 # Query parameters that only track the reader. Prefixes end with "_".
@@ -62,6 +63,7 @@ def _netloc(scheme: str, host: str, port: int | None, userinfo: str) -> str:
     return f"{userinfo}@{netloc}" if userinfo else netloc
 
 
+@lru_cache(maxsize=65536)  # a publish asks for the same links again and again
 def ascii_url(url: str) -> str:
     """The same URL with a punycode host and every non-ASCII character percent-encoded.
 
