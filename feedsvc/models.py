@@ -32,6 +32,9 @@ class Article:
     uid: str = ""  # dedup key: canonical_url, or a content hash for articles without URL
     content_text: str = ""
     content_hash: str = ""
+    # title and text as the search index holds them (``fts.index_text``), computed where the
+    # article is prepared (a worker process) so the process that writes does not have to
+    search_forms: tuple[str, str] | None = None
 
 
 @dataclass(slots=True, frozen=True)

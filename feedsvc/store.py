@@ -187,11 +187,14 @@ def sync_search(db: Database) -> int:
 
     For each article only the first queued entry matters: its old values are what the
     index holds (later ones were never indexed), and the row as it is now is what the
-    index must hold.
+    index must hold. Index forms that ``save_article`` was handed are used when the row
+    still holds exactly the title and text they were made from.
     """
+    known = _search_forms(db)
     rows = db.execute("SELECT id, article_id, kind, title, content_text FROM fts_pending "
                       "ORDER BY id").fetchall()
     if not rows:
+        known.clear()
         return 0
     first: dict[int, tuple[str, str | None, str | None]] = {}
     for _, article_id, kind, title, text in rows:
@@ -204,10 +207,21 @@ def sync_search(db: Database) -> int:
         now = db.execute("SELECT title, content_text FROM articles WHERE id = ?",
                          [article_id]).fetchone()
         if now is not None:
+            forms = known.get(article_id)
+            indexed = forms[2:] if forms and forms[:2] == tuple(now) else (
+                index_text(now[0]), index_text(now[1]))
             db.execute("INSERT INTO articles_fts (rowid, title, content_text) VALUES (?, ?, ?)",
-                       [article_id, index_text(now[0]), index_text(now[1])])
+                       [article_id, *indexed])
     db.execute("DELETE FROM fts_pending WHERE id <= ?", [rows[-1][0]])
+    known.clear()
     return len(first)
+
+
+def _search_forms(db: Database) -> dict[int, tuple[str, str, str, str]]:
+    """This connection's (title, text, indexed title, indexed text) by article id, from
+    ``save_article`` to the next ``sync_search``: a hint, checked before use."""
+    forms: dict[int, tuple[str, str, str, str]] = db.__dict__.setdefault("_search_forms", {})
+    return forms
 
 
 IndexRows = Callable[[list[tuple[int, str | None, str | None]]], list[tuple[int, str, str]]]
@@ -273,7 +287,11 @@ def transaction(db: Database) -> Iterator[None]:
             yield
             sync_search(db)
     except sqlite3.Error as exc:
+        _search_forms(db).clear()  # hints about rows that were rolled back
         raise StoreError(f"archive write failed: {exc}{_storage_hint(exc)}") from exc
+    except BaseException:
+        _search_forms(db).clear()
+        raise
 
 
 def _storage_hint(exc: sqlite3.Error) -> str:
@@ -386,6 +404,9 @@ def save_article(db: Database, article: Article, now: datetime) -> SaveResult:
     for tag_id in ensure_tags(db, article.tags):
         db.execute("INSERT OR IGNORE INTO article_tags (article_id, tag_id) VALUES (?, ?)",
                    [article_id, tag_id])
+    if article.search_forms:
+        _search_forms(db)[article_id] = (article.title, article.content_text,
+                                         *article.search_forms)
     return SaveResult(status, article_id)
 
 

@@ -64,6 +64,22 @@ def test_refetch_is_unchanged_and_guid_identity_holds(project: Path, feed_server
         ("guid:test-source:notice-42",)]
 
 
+def test_an_entry_the_archive_refuses_costs_only_that_entry(project: Path,
+                                                             feed_server: FeedServer) -> None:
+    config = one_source(project, feed_server.serve("/rss", Reply(200, RSS, XML)))
+    fetch_sources(config, names=["nothing"], now=NOW)  # creates the archive, fetches nothing
+    with sqlite3.connect(config.database) as conn:  # a real constraint, in the real database
+        conn.execute("CREATE TRIGGER refuse BEFORE INSERT ON articles WHEN new.title LIKE "
+                     "'Ferry%' BEGIN SELECT RAISE(ABORT, 'refused by a local rule'); END")
+    (report,) = fetch_sources(config, now=NOW)
+    assert (report.new, report.error) == (2, None)
+    assert any("entry not stored" in n and "refused by a local rule" in n for n in report.notes)
+    titles = {t for (t,) in rows(config, "SELECT title FROM articles")}
+    assert titles == {"Harbour reopens after storm", "Notice without a link"}
+    with sqlite3.connect(config.database) as conn:
+        conn.execute("INSERT INTO articles_fts(articles_fts) VALUES ('integrity-check')")
+
+
 def test_atom_with_xml_base(project: Path, feed_server: FeedServer) -> None:
     config = one_source(project, feed_server.serve(
         "/atom", Reply(200, ATOM, {"Content-Type": "application/atom+xml"})))
