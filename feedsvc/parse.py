@@ -1,7 +1,10 @@
 """Feed bodies to Articles: RSS 0.9x/1.0/2.0 and Atom via feedparser, JSON Feed via json.
 
-feedparser gets bytes (never a string it could take for a URL or path) and does no
-sanitizing: cleaning happens once, in ``clean.py``.
+The common case, a well-formed UTF-8 RSS 2.0 or Atom 1.0 document without a DOCTYPE or
+``xml:base``, goes through fastfeedparser (lxml, C speed: 0.03 instead of 0.55 ms per
+entry); everything else, and anything it stumbles on, through feedparser, the robust one.
+Both get bytes (never a string they could take for a URL or path) and neither sanitizes:
+cleaning happens once, in ``clean.py``.
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
+import fastfeedparser
 import feedparser
+from lxml import etree
 
 from feedsvc.dates import parse_date
 from feedsvc.errors import ParseError
@@ -82,6 +87,13 @@ def parse_feed(body: bytes, url: str, content_type: str = "",
         return parse_json_feed(body, url, now)
     body, content_type = _recode(body, content_type)
     body, found = cap_entries(body)
+    fast = parse_fast(body, url, content_type, found, now)
+    return fast if fast is not None else parse_robust(body, url, content_type, found, now)
+
+
+def parse_robust(body: bytes, url: str, content_type: str, found: int,
+                 now: datetime) -> ParsedFeed:
+    """feedparser: every RSS and Atom version, broken XML, odd encodings and dates."""
     parsed = feedparser.parse(
         io.BytesIO(body), sanitize_html=False, resolve_relative_uris=False,
         response_headers={"content-type": content_type or "application/xml",
@@ -100,6 +112,123 @@ def parse_feed(body: bytes, url: str, content_type: str = "",
     for entry in parsed.entries:
         result.articles.append(_entry_article(entry, url, language, now))
     return result
+
+
+# Parses only; never resolves an entity or reads a DTD, file or URL.
+_STRICT = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                          huge_tree=False, recover=False)
+_A = "{http://www.w3.org/2005/Atom}"
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+_EMAIL_NAME = re.compile(r"^\s*\S+@\S+\s+\((.+)\)\s*$")  # RSS: "jane@example.org (Jane)"
+
+
+def _fast_tree(body: bytes, content_type: str) -> etree._Element | None:
+    """The root of a plain case fastfeedparser reads as feedparser would: well-formed UTF-8
+    RSS 2.0 or Atom 1.0, no DOCTYPE, no ``xml:base``, no XHTML content. None otherwise."""
+    charset = _HTTP_CHARSET.search(content_type)
+    if charset and charset.group(1).lower() not in {"utf-8", "utf8"}:
+        return None
+    declared = _XML_DECL.search(body[:512])
+    if declared and declared.group(2).lower() not in {b"utf-8", b"utf8"}:
+        return None
+    try:
+        root = etree.fromstring(body, _STRICT)
+    except (etree.XMLSyntaxError, ValueError):
+        return None
+    if root.getroottree().docinfo.doctype:
+        return None
+    # The words may be in the text (an article about XML); only the attributes count.
+    if (b"xml:base" in body and root.xpath("//@xml:base")) or (
+            b"xhtml" in body and root.xpath("//*[@type='xhtml']")):
+        return None
+    rss = root.tag == "rss" and root.get("version") == "2.0"
+    return root if rss or root.tag == f"{_A}feed" else None
+
+
+def parse_fast(body: bytes, url: str, content_type: str, found: int,
+               now: datetime) -> ParsedFeed | None:
+    """The fast path; None when it does not apply or does not agree with the document.
+
+    A few things fastfeedparser leaves out or fills in on its own (a missing guid, all but
+    the first Atom author, a summary made from the content) are read from the tree."""
+    root = _fast_tree(body, content_type)
+    if root is None:
+        return None
+    atom = root.tag == f"{_A}feed"
+    elements = root.findall(f"{_A}entry") if atom else root.findall("channel/item")
+    try:
+        parsed = fastfeedparser.parse(body, include_media=False, include_enclosures=False)
+    except Exception:  # any failure here means: let feedparser read it
+        return None
+    entries = parsed.get("entries") or []
+    if not len(entries) == len(elements) == found:
+        return None
+    feed = parsed.get("feed") or {}
+    language = root.get(_XML_LANG) if atom else root.findtext("channel/language")
+    result = ParsedFeed(title=_text(feed.get("title")), link=feed.get("link"),
+                        format="atom10" if atom else "rss20",
+                        feed_id=feed.get("id") if atom else None,
+                        updated=parse_date(feed.get("updated")), entries_found=found)
+    if not entries and not result.title:
+        return None
+    for entry, element in zip(entries, elements, strict=True):
+        article = _fast_article(entry, url, now)
+        if atom:
+            _atom_details(article, element, entry)
+        else:
+            article.guid = (element.findtext("guid") or "").strip() or None
+        article.lang = _lang_in_scope(element, atom) or (language or "").strip() or None
+        result.articles.append(article)
+    return result
+
+
+def _fast_article(entry: Any, feed_url: str, now: datetime) -> Article:
+    link = entry.get("link")
+    link = absolute_url(link, feed_url) if link else None
+    content, summary = _fullest({"content": entry.get("content") or [],
+                                 "summary": entry.get("description") or ""})
+    names = []
+    for author in entry.get("authors") or []:
+        name = author.get("name") if isinstance(author, dict) else None
+        if name:
+            email_name = _EMAIL_NAME.match(name)
+            names.append(email_name.group(1) if email_name else name)
+    tags = [t.get("term") or t.get("label") for t in entry.get("tags") or []]
+    return Article(
+        title=_text(entry.get("title")) or "",
+        content_html=content,
+        source="",
+        url=link if is_http_url(link) else None,
+        author=", ".join(names) or _text(entry.get("author")),
+        tags=[t.strip() for t in tags if t and t.strip()],
+        published=parse_date(entry.get("published")) or parse_date(entry.get("updated"))
+        or now,
+        summary=summary,
+        guid=entry.get("id") or None,
+        origin=feed_url,
+    )
+
+
+def _atom_details(article: Article, element: etree._Element, entry: Any) -> None:
+    names = [(n.text or "").strip() for n in element.iterfind(f"{_A}author/{_A}name")]
+    article.author = ", ".join(n for n in names if n) or None
+    terms = [c.get("term") or c.get("label") for c in element.iterfind(f"{_A}category")]
+    article.tags = [t.strip() for t in terms if t and t.strip()]
+    if element.find(f"{_A}summary") is None:  # not one made up from the content
+        article.content_html, article.summary = _fullest(
+            {"content": entry.get("content") or [], "summary": ""})
+
+
+def _lang_in_scope(element: etree._Element, atom: bool) -> str | None:
+    """The ``xml:lang`` in force where the entry's content is (as feedparser reports it)."""
+    content = element.find(f"{_A}content") if atom else None
+    node: etree._Element | None = content if content is not None else element
+    while node is not None:
+        lang = node.get(_XML_LANG)
+        if lang:
+            return lang.strip() or None
+        node = node.getparent()
+    return None
 
 
 def _text(value: object) -> str | None:

@@ -82,17 +82,22 @@ def language_tag(value: str | None) -> str | None:
     return tag if _LANGUAGE_TAG.fullmatch(tag) else None
 
 
+def _count(characters: re.Pattern[str], text: str) -> int:
+    """How many characters of ``text`` are in the class: a C-speed substitution, no list."""
+    return len(text) - len(characters.sub("", text))
+
+
 def detect_lang(text: str) -> str | None:
     """A BCP 47 tag from the script in use: zh-Hans, zh-Hant, ja, ko, en; None if unsure."""
-    sample = text[:5000]
-    cjk, latin = len(_CJK.findall(sample)), len(_LATIN.findall(sample))
-    if len(_KANA.findall(sample)) > 20:
+    sample = text[:2000]  # the script in use shows early; a longer look costs more
+    cjk, latin = _count(_CJK, sample), _count(_LATIN, sample)
+    if _count(_KANA, sample) > 20:
         return "ja"
-    if len(_HANGUL.findall(sample)) > max(20, cjk):
+    if _count(_HANGUL, sample) > max(20, cjk):
         return "ko"
     if cjk >= 10 and cjk * 3 >= latin:
-        traditional = len(_TRADITIONAL.findall(sample))
-        simplified = len(_SIMPLIFIED.findall(sample))
+        traditional = _count(_TRADITIONAL, sample)
+        simplified = _count(_SIMPLIFIED, sample)
         return "zh-Hant" if traditional > simplified else "zh-Hans"
     if latin >= 50 and len(_ENGLISH.findall(sample)) * 40 >= len(sample.split()):
         return "en"
