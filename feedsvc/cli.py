@@ -193,7 +193,8 @@ def sources(ctx: click.Context, as_json: bool) -> None:
     config = _config(ctx)
     states = list_sources(config)
     if as_json:
-        click.echo(json.dumps([asdict(s) for s in states], ensure_ascii=False, indent=2))
+        listing = [{k: v for k, v in asdict(s).items() if k != "seen"} for s in states]
+        click.echo(json.dumps(listing, ensure_ascii=False, indent=2))
         return
     if not states:
         click.echo(f"no sources in {config.path}", err=True)

@@ -203,7 +203,7 @@ class Daemon:
 
     async def _load_sources(self) -> None:
         configured = {source.name for source in self.config.sources}
-        states = [s for s in await self._write(synced_sources, self.config, utc_now())
+        states = [s for s in await self._write(synced_sources, self.config, utc_now(), True)
                   if s.name in configured]  # not sources since removed from the config
         self.states = {state.slug: state for state in states}
         if states:
@@ -407,7 +407,7 @@ class Daemon:
 def _archive_and_reload(db: Any, outcome: Outcome, now: datetime
                         ) -> tuple[FetchReport, SourceState]:
     report = archive_outcome(db, *outcome, now)
-    return report, store.source_states(db, outcome[0].id)[0]
+    return report, store.source_states(db, outcome[0].id, seen=True)[0]
 
 
 async def serve_only(app: Starlette, sock: socket.socket, access_log: bool) -> None:

@@ -35,6 +35,7 @@ class Article:
     # title and text as the search index holds them (``fts.index_text``), computed where the
     # article is prepared (a worker process) so the process that writes does not have to
     search_forms: tuple[str, str] | None = None
+    fingerprint: str | None = None  # of the entry as the feed gave it (``pipeline.fingerprint``)
 
 
 @dataclass(slots=True, frozen=True)
@@ -227,6 +228,9 @@ class SourceState:
     next_due: str | None = None
     disabled: str | None = None  # why, when the source is disabled (410 Gone)
     articles: int = 0
+    # fingerprints of the entries archived last from this source: seen again, they are
+    # neither cleaned nor stored again (filled by ``store.source_states(..., seen=True)``)
+    seen: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True)

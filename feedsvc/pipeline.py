@@ -229,7 +229,8 @@ def fetch_sources(config: Config, names: Iterable[str] = (), force: bool = False
     """
     now = now or utc_now()
     with store.archive(config.database) as db:
-        work, reports = _select_sources(synced_sources(db, config, now), set(names), force, now)
+        states = synced_sources(db, config, now, seen=True)
+        work, reports = _select_sources(states, set(names), force, now)
         reports += asyncio.run(_fetch_all(db, config, work, on_done, now))
     return reports
 
@@ -240,11 +241,13 @@ def list_sources(config: Config, now: datetime | None = None) -> list[SourceStat
         return synced_sources(db, config, now or utc_now())
 
 
-def synced_sources(db: Any, config: Config, now: datetime) -> list[SourceState]:
-    """Bring the ``sources`` table in line with the config, then every source's state."""
+def synced_sources(db: Any, config: Config, now: datetime,
+                   seen: bool = False) -> list[SourceState]:
+    """Bring the ``sources`` table in line with the config, then every source's state
+    (with ``seen``: and the fingerprints of its latest entries)."""
     with store.transaction(db):
         store.sync_sources(db, config.sources, now)
-    return store.source_states(db)
+    return store.source_states(db, seen=seen)
 
 
 def _select_sources(states: list[SourceState], wanted: set[str], force: bool,
@@ -281,16 +284,33 @@ class PreparedFeed:
     link: str | None
     articles: list[Article]
     skipped: list[str]
+    seen_again: list[str] = field(default_factory=list)  # fingerprints of unchanged entries
+
+
+PREPARE_VERSION = "1"  # part of every fingerprint: raise it when cleaning changes its output
+
+
+def fingerprint(entry: Article, now: datetime) -> str:
+    """The entry as the feed gave it, with what its source adds (name, tags, language): the
+    same fingerprint again means the same prepared article, so it need not be prepared."""
+    published = entry.published.isoformat() if entry.published and entry.published != now \
+        else ""  # an undated entry is dated ``now``, which changes every time
+    parts = [PREPARE_VERSION, entry.source, entry.uid, entry.url or "", entry.guid or "",
+             entry.title, entry.author or "", "\x1e".join(entry.tags), entry.summary or "",
+             entry.content_html, published, entry.lang or ""]
+    return hashlib.blake2b("\x1f".join(parts).encode("utf-8", "surrogatepass"),
+                           digest_size=16).hexdigest()
 
 
 def prepare_feed(state: SourceState, body: bytes, url: str, content_type: str,
                  now: datetime) -> PreparedFeed:
-    """Parse a feed body and prepare every entry. CPU-bound: runs in a worker process."""
+    """Parse a feed body and prepare every entry not seen before (``state.seen``).
+    CPU-bound: runs in a worker process."""
     parsed = parse_feed(body, url, content_type, now)
-    prepared, skipped = [], []
+    result = PreparedFeed(parsed.title, parsed.link, [], [])
     if parsed.entries_found > MAX_ENTRIES:
-        skipped.append(f"{url}: the feed lists {parsed.entries_found:,} entries; only the first "
-                       f"{len(parsed.articles):,} were read")
+        result.skipped.append(f"{url}: the feed lists {parsed.entries_found:,} entries; only "
+                              f"the first {len(parsed.articles):,} were read")
     origin = source_feed(parsed, url, state.name)
     for entry in parsed.articles:
         entry.source = state.name
@@ -299,11 +319,15 @@ def prepare_feed(state: SourceState, body: bytes, url: str, content_type: str,
         entry.lang = state.lang or entry.lang
         if entry.url is None and entry.guid:
             entry.uid = f"guid:{state.slug}:{entry.guid}"
+        entry.fingerprint = fingerprint(entry, now)
+        if entry.fingerprint in state.seen:
+            result.seen_again.append(entry.fingerprint)
+            continue
         try:
-            prepared.append(prepare_article(entry))
+            result.articles.append(prepare_article(entry))
         except FeedsvcError as exc:
-            skipped.append(f"entry skipped: {exc}")
-    return PreparedFeed(parsed.title, parsed.link, prepared, skipped)
+            result.skipped.append(f"entry skipped: {exc}")
+    return result
 
 
 def source_feed(parsed: ParsedFeed, url: str, name: str) -> dict[str, str]:
@@ -418,6 +442,9 @@ def _store_entries(db: Any, state: SourceState, prepared: PreparedFeed, report: 
     if prepared.title:
         store.record_fetch(db, state.id, title=prepared.title, site_url=prepared.link)
     report.notes += prepared.skipped
+    if prepared.seen_again:
+        store.seen_again(db, state.id, prepared.seen_again, now)
+        report.unchanged += len(prepared.seen_again)
     try:  # all entries at once; a savepoint per entry costs a third of the storing time
         with store.savepoint(db, "entries"):
             results = [store.save_article(db, article, now) for article in prepared.articles]

@@ -39,7 +39,8 @@ def open_archive(path: str | Path) -> Database:
         with db.conn:
             sync_search(db)  # changes made by other programs (a sqlite3 shell, Datasette)
     except (sqlite3.Error, OSError) as exc:
-        raise StoreError(f"{path}: cannot open the archive: {exc}") from exc
+        hint = _storage_hint(exc) if isinstance(exc, sqlite3.Error) else ""
+        raise StoreError(f"{path}: cannot open the archive: {exc}{hint}") from exc
     return db
 
 
@@ -179,7 +180,15 @@ def _v4(db: Database) -> None:
         FROM sources s WHERE s.id = articles.source_id AND s.kind = 'feed')""")
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2, _v3, _v4]
+def _v5(db: Database) -> None:
+    """Entry fingerprints (the benchmark issue): an entry a feed repeats unchanged is
+    recognised before it is cleaned. Empty for older articles, which are prepared once more
+    the next time their feed lists them, and then get one."""
+    db.table("articles").add_column("raw_hash", str)
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2, _v3, _v4, _v5]
+SEEN_PER_SOURCE = 1000  # fingerprints remembered per source: more than any feed lists
 
 
 def sync_search(db: Database) -> int:
@@ -368,7 +377,8 @@ def save_article(db: Database, article: Article, now: datetime) -> SaveResult:
                                                                             article.content_hash)):
         # Seen before: the current version, or an earlier one arriving again (a stale copy
         # is not an edit, so re-ingesting the same files never flips the article back).
-        db.execute("UPDATE articles SET last_seen = ? WHERE id = ?", [stamp, existing[0]])
+        db.execute("UPDATE articles SET last_seen = ?, raw_hash = coalesce(?, raw_hash) "
+                   "WHERE id = ?", [stamp, article.fingerprint, existing[0]])
         return SaveResult("unchanged", int(existing[0]))
     source_id = ensure_source(db, article.source, now)
     published = article.published or now
@@ -384,6 +394,7 @@ def save_article(db: Database, article: Article, now: datetime) -> SaveResult:
         "last_seen": stamp, "content_hash": article.content_hash, "origin": article.origin,
         "source_feed": json.dumps(article.source_feed, ensure_ascii=False, sort_keys=True)
         if article.source_feed else None,
+        "raw_hash": article.fingerprint,
     }
     if existing is None:
         cursor = db.execute(
@@ -458,9 +469,10 @@ def sync_sources(db: Database, sources: tuple[SourceConfig, ...], now: datetime)
         db.execute(f"UPDATE sources SET {changes} WHERE id = ?", [*params, row[0]])
 
 
-def source_states(db: Database, source_id: int | None = None) -> list[SourceState]:
+def source_states(db: Database, source_id: int | None = None,
+                  seen: bool = False) -> list[SourceState]:
     """Every feed source (or the one with ``source_id``) with its fetch state and archived
-    article count, by name."""
+    article count, by name; with ``seen``, the fingerprints of its latest entries too."""
     only = "AND s.id = ?" if source_id is not None else ""
     cursor = db.execute(
         f"SELECT {', '.join('s.' + c for c in _STATE_COLUMNS)}, "
@@ -477,8 +489,24 @@ def source_states(db: Database, source_id: int | None = None) -> list[SourceStat
             last_fetch=values["last_fetch"], last_status=values["last_status"],
             last_success=values["last_success"], failures=values["failures"] or 0,
             next_due=values["next_due"], disabled=values["disabled"], articles=row[-1],
+            seen=_seen(db, values["id"]) if seen else frozenset(),
         ))
     return states
+
+
+def seen_again(db: Database, source_id: int, fingerprints: list[str], now: datetime) -> None:
+    """Entries a feed listed again unchanged: only ``last_seen`` moves."""
+    stamp = format_date(now)
+    for start in range(0, len(fingerprints), 500):
+        chunk = fingerprints[start:start + 500]
+        db.execute(f"UPDATE articles SET last_seen = ? WHERE source_id = ? AND raw_hash IN "
+                   f"({', '.join('?' for _ in chunk)})", [stamp, source_id, *chunk])
+
+
+def _seen(db: Database, source_id: int) -> frozenset[str]:
+    rows = db.execute("SELECT raw_hash FROM articles WHERE source_id = ? AND raw_hash IS NOT "
+                      "NULL ORDER BY id DESC LIMIT ?", [source_id, SEEN_PER_SOURCE]).fetchall()
+    return frozenset(row[0] for row in rows)
 
 
 def record_fetch(db: Database, source_id: int, **fields: object) -> None:

@@ -196,11 +196,12 @@ def _limit_file_size(limit: int) -> None:
 @pytest.mark.skipif(not hasattr(resource, "RLIMIT_FSIZE"), reason="needs RLIMIT_FSIZE")
 def test_a_full_disk_is_a_clear_error_and_recovery_follows(project: Path, inbox: Path) -> None:
     files = write_posts(inbox, 120)
-    proc = feedsvc(project, "ingest", preexec_fn=lambda: _limit_file_size(300_000))
+    proc = feedsvc(project, "ingest", preexec_fn=lambda: _limit_file_size(600_000))
     _, stderr = proc.communicate(timeout=120)
     message = stderr.decode()
     assert proc.returncode != 0
     assert "disk" in message and "is the disk full" in message, message
+    assert "cannot open" not in message  # the disk filled up while ingesting
     assert "Traceback" not in message
     with sqlite3.connect(project / "archive" / "archive.db") as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

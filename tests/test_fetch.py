@@ -64,6 +64,37 @@ def test_refetch_is_unchanged_and_guid_identity_holds(project: Path, feed_server
         ("guid:test-source:notice-42",)]
 
 
+def test_entries_a_feed_repeats_are_not_prepared_again(project: Path,
+                                                       feed_server: FeedServer) -> None:
+    """The server ignores conditional requests: the same entries come back. They are known
+    by their fingerprint and only marked as seen; a new entry or a changed source setting
+    is prepared and stored as usual."""
+    url = feed_server.serve("/rss", Reply(200, RSS, XML))
+    config = one_source(project, url)
+    fetch_sources(config, now=NOW)
+    # The archive's copy differs from what preparing the entry would give: if the entry were
+    # prepared again, this would turn into an edit (a new revision). It stays as it is.
+    with sqlite3.connect(config.database) as conn:
+        conn.execute("UPDATE articles SET content_html = '<p>kept</p>' "
+                     "WHERE title LIKE 'Harbour%'")
+    later = NOW + timedelta(hours=1)
+    (again,) = fetch_sources(config, force=True, now=later)
+    assert (again.new, again.updated, again.unchanged) == (0, 0, 3)
+    assert rows(config, "SELECT count(*) FROM articles WHERE last_seen = "
+                        "'2026-03-01T13:00:00Z'") == [(3,)]
+    assert rows(config, "SELECT content_html FROM articles WHERE title LIKE 'Harbour%'") == [
+        ("<p>kept</p>",)]
+    extra = (b"<item><title>Fresh story</title><link>https://wire.example.org/fresh</link>"
+             b"<description>New.</description></item></channel>")
+    feed_server.serve("/rss", Reply(200, RSS.replace(b"</channel>", extra), XML))
+    (third,) = fetch_sources(config, force=True, now=later)
+    assert (third.new, third.updated, third.unchanged) == (1, 0, 3)
+    config = one_source(project, url, tags=["wire"])  # new source tags: every entry changes
+    (fourth,) = fetch_sources(config, force=True, now=later)
+    assert (fourth.new, fourth.updated, fourth.unchanged) == (0, 4, 0)
+    assert {t for (t,) in rows(config, "SELECT tags FROM articles")} >= {'["wire"]'}
+
+
 def test_an_entry_the_archive_refuses_costs_only_that_entry(project: Path,
                                                              feed_server: FeedServer) -> None:
     config = one_source(project, feed_server.serve("/rss", Reply(200, RSS, XML)))
