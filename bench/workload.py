@@ -53,3 +53,32 @@ def article_file(n: int, rng: random.Random | None = None) -> tuple[str, str]:
              f"from: https://news.example.org/story/{n}?utm_source=feed\n"
              f"tags: [tag{n % 7}, world]\n---\n")
     return f"{when:%Y-%m-%d}-story-{n}.md", front + article_html(rng, n) + "\n"
+
+
+def wire_file(n: int) -> tuple[str, str]:
+    """(file name, text) of plain-text wire copy: a headline, a dateline, a paragraph a line."""
+    paragraphs = [("BEIJING (Reuters) - " if n % 2 else "（中央社台北6日電）") + EN.strip()]
+    paragraphs += [(ZH if (n + i) % 2 else EN).strip() + f" ({n}.{i})" for i in range(1, 9)]
+    return f"wire-{n}.txt", f"Wire story {n} 新闻 {n}\n\n" + "\n\n".join(paragraphs) + "\n"
+
+
+def page_file(n: int, rng: random.Random | None = None) -> tuple[str, str]:
+    """(file name, text) of a saved HTML page: metadata in the head, chrome around the body."""
+    rng = rng or random.Random(n)
+    when = datetime(2026, 1, 1, tzinfo=UTC) - timedelta(minutes=n)
+    return f"page-{n}.html", (
+        f'<!DOCTYPE html><html lang="zh-Hans"><head><meta charset="utf-8">'
+        f"<title>Page {n} | News</title>"
+        f'<meta property="og:title" content="Page story {n} 新闻 {n}">'
+        f'<meta property="og:site_name" content="Example News">'
+        f'<meta property="article:published_time" content="{when:%Y-%m-%dT%H:%M:%SZ}">'
+        f'<link rel="canonical" href="https://pages.example.org/story/{n}?utm_source=x">'
+        f'</head><body><nav><a href="/">Home</a></nav><article><h1>Page story {n}</h1>'
+        f"{article_html(rng, n)}</article><footer>© Example News</footer>"
+        f'<script>track({n})</script></body></html>')
+
+
+def inbox_files(count: int) -> list[tuple[str, str]]:
+    """A mixed inbox: Jekyll posts, wire copy and HTML pages in equal parts."""
+    makers = (article_file, wire_file, page_file)
+    return [makers[n % 3](n) for n in range(count)]

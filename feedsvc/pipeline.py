@@ -11,6 +11,7 @@ import signal
 import sqlite3
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -129,25 +130,45 @@ def ingest_paths(config: Config, paths: Iterable[str | Path] | None = None,
     # Files the daemon has filed away under inbox/done and inbox/failed are not new input.
     filed = {Path(config.inbox) / name for name in FILED_DIRS} if paths is None else set()
     files = list(iter_article_files((p for p in wanted if p.exists()), skip=filed))
-    with store.archive(config.database) as db:
-        batch: list[Path] = []
-        for path in progress(files) if progress else files:
-            batch.append(path)
+    # Reading and cleaning on every core when there is more than a batch; storing here.
+    workers = worker_count(len(files) // BATCH)
+    with store.archive(config.database) as db, \
+            (worker_pool(workers) if workers > 1 else nullcontext()) as pool:
+        prepared = (pool.map(read_and_prepare, files, chunksize=20) if pool
+                    else map(read_and_prepare, files))
+        batch: list[tuple[Path, Article | FeedsvcError]] = []
+        for path, item in zip(progress(files) if progress else files, prepared, strict=True):
+            batch.append((path, item))
             if len(batch) >= BATCH:
-                report.add(ingest_files(db, batch, now or utc_now()))
+                report.add(store_files(db, batch, now or utc_now()))
                 batch = []
         if batch:
-            report.add(ingest_files(db, batch, now or utc_now()))
+            report.add(store_files(db, batch, now or utc_now()))
     return report
+
+
+def read_and_prepare(path: Path) -> Article | FeedsvcError:
+    """One file read and prepared, or why it cannot be (a worker process may run this)."""
+    try:
+        return prepare_article(read_article_file(path))
+    except FeedsvcError as exc:
+        return exc
 
 
 def ingest_files(db: Any, paths: list[Path], now: datetime) -> list[FileResult]:
     """Archive these files in one transaction; one result per file, failures included."""
+    return store_files(db, [(path, read_and_prepare(path)) for path in paths], now)
+
+
+def store_files(db: Any, items: list[tuple[Path, Article | FeedsvcError]],
+                now: datetime) -> list[FileResult]:
+    """Store prepared files in one transaction; one result per file, failures included."""
     results = []
     with store.transaction(db):
-        for path in paths:
+        for path, article in items:
             try:
-                article = prepare_article(read_article_file(path))
+                if isinstance(article, FeedsvcError):
+                    raise article
                 with store.savepoint(db):
                     saved = store.save_article(db, article, now)
             except FeedsvcError as exc:
