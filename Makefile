@@ -1,4 +1,4 @@
-.PHONY: install test check
+.PHONY: install test check bench bench-quick
 VENV ?= .venv
 
 install:
@@ -12,3 +12,10 @@ check:
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy feedsvc
 	$(VENV)/bin/pytest
+
+# The benchmark table (about 7 minutes; see README "Benchmarks"); bench-quick: a smoke run.
+bench:
+	$(VENV)/bin/python -m bench
+
+bench-quick:
+	$(VENV)/bin/python -m bench --quick

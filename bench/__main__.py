@@ -1,172 +1,135 @@
-"""Run the benchmarks and print one table: ``python -m bench [--feeds N]``."""
+"""Run the benchmarks and print one table: ``python -m bench`` (``--quick`` for a smoke run).
+
+Each workload runs in a fresh process, so its peak memory is its own; the feed host and
+the peer run beside it. Nothing leaves 127.0.0.1; every loop is bounded in count and time.
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import multiprocessing
 import os
 import platform
-import random
-import resource
 import shutil
 import sqlite3
 import subprocess
+import sys
 import tempfile
 import time
-import zlib
+from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
-import yaml
-
+from bench.fetching import FeedHost, HostClient, bench_fetch
+from bench.ingesting import bench_ingest
 from bench.publishing import bench_publish
+from bench.report import Row, isolated, table
 from bench.search import bench_search
 from bench.serving import bench_serving
-from bench.workload import rss_feed
-from feedsvc.config import load_config
-from feedsvc.pipeline import fetch_sources, publish_site
+
+WORKLOADS = ("ingest", "fetch", "publish", "search", "serve")
 
 
-class FeedHost:
-    """Serves generated feeds from a separate process, so its memory and CPU are not ours.
-
-    An asyncio server with keep-alive; answers 304 when If-None-Match matches the ETag.
-    """
-
-    def __init__(self, feeds: int, entries: int) -> None:
-        ready: multiprocessing.Queue[int] = multiprocessing.Queue()
-        self.process = multiprocessing.Process(target=_serve, args=(feeds, entries, ready),
-                                               daemon=True)
-        self.process.start()
-        self.port = ready.get(timeout=600)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.join(10)
+@dataclass(frozen=True)
+class Sizes:
+    feeds: int = 1000
+    entries: int = 50
+    files: int = 5000
+    articles: int = 100_000
+    seconds: int = 10
 
 
-def _serve(feeds: int, entries: int, ready: multiprocessing.Queue[int]) -> None:
-    async def main() -> None:
-        bodies: dict[str, bytes] = {}
-
-        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            try:
-                while True:
-                    head = await reader.readuntil(b"\r\n\r\n")
-                    body = bodies.get(head.split(b" ", 2)[1].decode(), b"")
-                    etag = f'"{zlib.crc32(body):x}"'.encode()
-                    if b"if-none-match: " + etag in head.lower():
-                        writer.write(b"HTTP/1.1 304 Not Modified\r\nETag: " + etag +
-                                     b"\r\nContent-Length: 0\r\n\r\n")
-                    else:
-                        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml"
-                                     b"\r\nETag: " + etag + b"\r\nContent-Length: " +
-                                     str(len(body)).encode() + b"\r\n\r\n" + body)
-                    await writer.drain()
-            except (asyncio.IncompleteReadError, ConnectionError):
-                writer.close()
-
-        server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=1024)
-        port = server.sockets[0].getsockname()[1]
-        rng = random.Random(7)
-        for i in range(feeds):
-            bodies[f"/f{i}.xml"] = rss_feed(i, entries, f"http://127.0.0.1:{port}", rng)
-        ready.put(port)
-        await server.serve_forever()
-
-    asyncio.run(main())
+QUICK = Sizes(feeds=20, entries=10, files=150, articles=1500, seconds=1)
 
 
-def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
-    return resource.getrusage(who).ru_maxrss / 1024
+def peer_row(peer: str | None, host: HostClient, folder: Path, ours: float | None) -> Row:
+    if not peer:
+        return Row("peer: feed-to-sqlite, same feeds", "not run", "",
+                   "pip install feed-to-sqlite (a separate venv is fine), pass --peer PATH")
+    database = folder / "peer.db"
+    started = time.perf_counter()
+    subprocess.run([peer, str(database), *host.urls()], check=True, stdout=subprocess.DEVNULL)
+    elapsed = time.perf_counter() - started
+    with sqlite3.connect(database) as conn:
+        tables = [r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'feeds'")]
+        stored = sum(conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables)
+    rate = stored / elapsed
+    ratio = f"; ours / peer = {ours / rate:.2f} (archive), see first fetch rows" if ours else ""
+    return Row("peer: feed-to-sqlite, same feeds", f"{rate:,.0f} entries/s", "",
+               f"{stored:,} rows in {elapsed:.1f} s{ratio}")
+
+
+def _rate(rows: list[Row], workload: str) -> float | None:
+    for row in rows:
+        if row.workload == workload and row.figure.endswith("entries/s"):
+            return _number(row.figure)
+    return None
+
+
+def with_peer_ratios(rows: list[Row], peer: Row) -> list[Row]:
+    """The first-fetch rows get ours / peer beside their target."""
+    if not peer.figure.endswith("entries/s"):
+        return rows
+    peer_rate = _number(peer.figure)
+    return [row._replace(target=f">= 2x peer: {_number(row.figure) / peer_rate:.2f}x")
+            if row.workload.startswith("first fetch") and row.figure.endswith("entries/s")
+            else row for row in rows]
+
+
+def _number(figure: str) -> float:
+    return float(figure.split()[0].replace(",", ""))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("--feeds", type=int, default=1000)
-    parser.add_argument("--entries", type=int, default=50)
+    parser.add_argument("--quick", action="store_true",
+                        help="small sizes: a smoke run of every workload (seconds, not minutes)")
+    parser.add_argument("--only", choices=WORKLOADS, action="append",
+                        help="run this workload (repeatable; default: all)")
+    parser.add_argument("--feeds", type=int, help="feeds for the fetch workloads (1000)")
+    parser.add_argument("--entries", type=int, help="entries per feed (50)")
+    parser.add_argument("--files", type=int, help="files for the ingest workload (5000)")
+    parser.add_argument("--articles", type=int,
+                        help="archive size for the search and publish workloads (100000)")
+    parser.add_argument("--seconds", type=int, help="length of each serving load run (10)")
     parser.add_argument("--peer", help="path to the feed-to-sqlite command (default: on PATH)")
-    parser.add_argument("--only", choices=["fetch", "serve", "search", "publish"],
-                        help="run one workload")
-    parser.add_argument("--articles", type=int, default=100_000,
-                        help="archive size for the search and publish workloads")
-    parser.add_argument("--seconds", type=int, default=10, help="length of each load run")
     args = parser.parse_args()
-    rows: list[tuple[str, str, str]] = []
-    if args.only in (None, "fetch"):
-        rows += bench_fetch(args)
-    if args.only in (None, "serve"):
-        with tempfile.TemporaryDirectory() as tmp:
-            rows += bench_serving(Path(tmp), args.seconds)
-    if args.only in (None, "publish"):
-        with tempfile.TemporaryDirectory() as tmp:
-            rows += bench_publish(Path(tmp), args.articles)
-    if args.only in (None, "search"):
-        with tempfile.TemporaryDirectory() as tmp:
-            rows += bench_search(Path(tmp), args.articles)
-    rows.append(("peak RSS", f"{peak_rss_mb():.0f} MB",
-                 f"main process; largest worker, feed host or daemon "
-                 f"{peak_rss_mb(resource.RUSAGE_CHILDREN):.0f} MB"))
-    print(f"machine: {platform.machine()} {platform.system()} Python {platform.python_version()}"
-          f", {os.cpu_count()} cores; httpx {version('httpx')}, feedparser "
-          f"{version('feedparser')}, bs4 {version('beautifulsoup4')}, nh3 {version('nh3')}, "
-          f"uvicorn {version('uvicorn')}, starlette {version('starlette')}")
-    width = max(len(r[0]) for r in rows)
-    for name, figure, detail in rows:
-        print(f"{name:<{width}}  {figure:>18}  {detail}")
-
-
-def bench_fetch(args: argparse.Namespace) -> list[tuple[str, str, str]]:
-    rows: list[tuple[str, str, str]] = []
+    base = QUICK if args.quick else Sizes()
+    sizes = Sizes(*(getattr(args, f) if getattr(args, f) is not None else getattr(base, f)
+                    for f in ("feeds", "entries", "files", "articles", "seconds")))
+    wanted = args.only or list(WORKLOADS)
+    started = time.perf_counter()
+    rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        host = FeedHost(args.feeds, args.entries)
-        base = f"http://127.0.0.1:{host.port}"
-        config_file = folder / "config.yaml"
-        config_file.write_text(yaml.safe_dump({
-            "database": "a.db", "inbox": "inbox", "public": {"dir": "public"},
-            "sources": [{"name": f"Feed {i}", "url": f"{base}/f{i}.xml"}
-                        for i in range(args.feeds)],
-            "fetch": {"concurrency": 10, "per_host": 10},
-        }))
-        config = load_config(config_file)
-        entries = args.feeds * args.entries
-        start = time.perf_counter()
-        reports = fetch_sources(config, force=True)
-        fetched = time.perf_counter() - start
-        new = sum(r.new for r in reports)
-        start = time.perf_counter()
-        publish_site(config)
-        published = time.perf_counter() - start
-        rows.append(("first fetch (archive + clean)", f"{new / fetched:,.0f} entries/s",
-                     f"{new:,} of {entries:,} entries in {fetched:.1f} s"))
-        rows.append(("first fetch incl. publish", f"{new / (fetched + published):,.0f} entries/s",
-                     f"publish {published:.1f} s"))
-        start = time.perf_counter()
-        fetch_sources(config, force=True)
-        rows.append(("steady state (a): all 304", f"{time.perf_counter() - start:.2f} s",
-                     f"{args.feeds:,} feeds"))
-        peer = args.peer or shutil.which("feed-to-sqlite")
-        if peer:
-            urls = [f"{base}/f{i}.xml" for i in range(args.feeds)]
-            start = time.perf_counter()
-            subprocess.run([peer, str(folder / "peer.db"), *urls], check=True,
-                           stdout=subprocess.DEVNULL)
-            elapsed = time.perf_counter() - start
-            with sqlite3.connect(folder / "peer.db") as conn:
-                tables = [r[0] for r in conn.execute(
-                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'feeds'")]
-                stored = sum(conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]
-                             for t in tables)
-            rows.append(("peer: feed-to-sqlite, same feeds", f"{stored / elapsed:,.0f} entries/s",
-                         f"{stored:,} rows in {elapsed:.1f} s; ours / peer = "
-                         f"{(new / fetched) / (stored / elapsed):.2f}"))
-        else:
-            rows.append(("peer: feed-to-sqlite", "not run",
-                         "pip install feed-to-sqlite (a separate venv is fine), pass --peer PATH"))
-        host.stop()
-    return rows
+        if "ingest" in wanted:
+            rows += isolated("file ingest", bench_ingest, folder / "ingest", sizes.files)
+        if "fetch" in wanted:
+            host = FeedHost(sizes.feeds, sizes.entries)
+            try:
+                fetched = isolated("fetch", bench_fetch, folder / "fetch", host.client,
+                                   sizes.entries)
+                peer = peer_row(args.peer or shutil.which("feed-to-sqlite"), host.client, folder,
+                                _rate(fetched, "first fetch: archive, clean, index"))
+            finally:
+                host.stop()
+            rows += [*with_peer_ratios(fetched, peer), peer]
+        if "publish" in wanted:
+            rows += isolated("publish", bench_publish, folder / "publish", sizes.articles)
+        if "search" in wanted:
+            rows += isolated("search", bench_search, folder / "search", sizes.articles)
+        if "serve" in wanted:
+            rows += isolated("serving", bench_serving, folder / "serve", sizes.seconds)
+    print(f"machine: {platform.machine()} {platform.system()}, {os.cpu_count()} cores, Python "
+          f"{platform.python_version()}; " + ", ".join(
+              f"{name} {version(name)}" for name in (
+                  "httpx", "feedparser", "fastfeedparser", "lxml", "nh3", "feedgen",
+                  "sqlite-utils", "uvicorn", "starlette")) + f"; SQLite {sqlite3.sqlite_version}")
+    print(f"sizes: {sizes.feeds:,} feeds x {sizes.entries} entries, {sizes.files:,} files, "
+          f"{sizes.articles:,} articles{' (--quick)' if args.quick else ''}; "
+          f"ran {time.perf_counter() - started:.0f} s")
+    print(table(rows))
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -17,11 +17,10 @@ from pathlib import Path
 import httpx
 import yaml
 
+from bench.report import Row
 from bench.workload import article_file
 from feedsvc.config import load_config
 from feedsvc.pipeline import ingest_paths, publish_site
-
-Row = tuple[str, str, str]
 
 
 def _free_port() -> int:
@@ -46,7 +45,8 @@ def _wrk(url: str, seconds: int, headers: dict[str, str]) -> float:
 
 def bench_serving(folder: Path, seconds: int = 10) -> list[Row]:
     if not shutil.which("wrk"):
-        return [("serving", "not run", "install wrk (apt-get install wrk)")]
+        return [Row("serving", "not run", ">= 2,000 req/s (304)",
+                    "install wrk (apt-get install wrk)")]
     port = _free_port()
     (folder / "inbox").mkdir(parents=True)
     for number in range(50):
@@ -82,7 +82,8 @@ def bench_serving(folder: Path, seconds: int = 10) -> list[Row]:
         daemon.wait(15)
     detail = f"feedsvc run, 50-entry feed ({size / 1024:.0f} KB), wrk 1 thread 32 connections"
     return [
-        ("serving: conditional poll, 304", f"{conditional:,.0f} req/s", detail),
-        ("serving: full feed, 200", f"{full:,.0f} req/s", "identity"),
-        ("serving: full feed, 200 gzip", f"{zipped:,.0f} req/s", "Accept-Encoding: gzip"),
+        Row("serving: conditional poll, 304", f"{conditional:,.0f} req/s", ">= 2,000 req/s",
+            detail),
+        Row("serving: full feed, 200", f"{full:,.0f} req/s", "", "identity"),
+        Row("serving: full feed, 200 gzip", f"{zipped:,.0f} req/s", "", "Accept-Encoding: gzip"),
     ]

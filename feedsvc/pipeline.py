@@ -9,6 +9,8 @@ import os
 import random
 import signal
 import sqlite3
+import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import nullcontext
@@ -365,9 +367,18 @@ def source_feed(parsed: ParsedFeed, url: str, name: str) -> dict[str, str]:
 Outcome = tuple[SourceState, FetchResult | FetchError, PreparedFeed | FeedsvcError | None]
 
 
-def _ignore_interrupts() -> None:
-    """Workers leave Ctrl-C and SIGTERM to the main process, which shuts them down."""
+def _start_worker() -> None:
+    """Workers leave Ctrl-C and SIGTERM to the main process, which shuts them down; and
+    end when it is gone (killed with SIGKILL, it cannot): they would wait for work forever."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
+
+    def watch_parent() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(1)
+
+    threading.Thread(target=watch_parent, name="parent-watch", daemon=True).start()
 
 
 def worker_count(jobs: int) -> int:
@@ -376,7 +387,7 @@ def worker_count(jobs: int) -> int:
 
 
 def worker_pool(workers: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupts)
+    return ProcessPoolExecutor(max_workers=workers, initializer=_start_worker)
 
 
 async def fetch_and_prepare(fetcher: Fetcher, pool: Executor, state: SourceState,

@@ -39,14 +39,36 @@ def feedsvc(project: Path, *args: str, **popen: object) -> subprocess.Popen[byte
 
 
 def kill_after(proc: subprocess.Popen[bytes], seconds: float) -> bool:
-    """SIGKILL after ``seconds`` unless it finished; True when it was killed."""
+    """SIGKILL after ``seconds`` unless it finished; True when it was killed. Its worker
+    processes must not outlive it (they would wait for work forever)."""
     try:
         proc.wait(timeout=seconds)
         return False
     except subprocess.TimeoutExpired:
+        workers = _children(proc.pid)
         proc.kill()
         proc.wait()
+        deadline = time.monotonic() + 10
+        while (left := [p for p in workers if _running(p)]) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not left, f"worker processes {left} outlived the killed feedsvc"
         return True
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan's zombie waits for init, which may never reap)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "\nState:\tZ" not in status
 
 
 def write_posts(inbox: Path, count: int) -> list[Path]:

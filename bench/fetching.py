@@ -1,0 +1,159 @@
+"""Fetching 1,000 feeds from a local server: the first fetch, then three steady states.
+
+The feeds are served by ``FeedHost``, a separate process (its CPU and memory are not ours),
+which can be told how to answer: ``conditional`` (304 when If-None-Match matches),
+``ignore`` (the same 200 body whatever the request says) or ``grown`` (each feed has one
+entry more).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import random
+import time
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import yaml
+
+from bench.report import Row
+from bench.workload import rss_feed
+from feedsvc.config import load_config
+from feedsvc.pipeline import fetch_sources, publish_site
+
+MODES = ("conditional", "ignore", "grown")
+
+
+@dataclass(frozen=True)
+class HostClient:
+    """What a workload process needs of the host: its feeds' URLs and its mode switch."""
+
+    base: str
+    feeds: int
+
+    def urls(self) -> list[str]:
+        return [f"{self.base}/f{i}.xml" for i in range(self.feeds)]
+
+    def mode(self, name: str) -> None:
+        """Switch how the host answers (``grown`` builds the longer feeds first)."""
+        httpx.get(f"{self.base}/_mode/{name}", timeout=600).raise_for_status()
+
+
+class FeedHost:
+    """Generated feeds over HTTP/1.1 keep-alive on 127.0.0.1, from another process."""
+
+    def __init__(self, feeds: int, entries: int) -> None:
+        ready: multiprocessing.Queue[int] = multiprocessing.Queue()
+        self.process = multiprocessing.Process(target=_serve, args=(feeds, entries, ready),
+                                               daemon=True)
+        self.process.start()
+        self.client = HostClient(f"http://127.0.0.1:{ready.get(timeout=600)}", feeds)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.join(10)
+
+
+def _serve(feeds: int, entries: int, ready: multiprocessing.Queue[int]) -> None:
+    async def main() -> None:
+        bodies: dict[str, dict[str, bytes]] = {"conditional": {}, "grown": {}}
+        mode = ["conditional"]
+
+        def build(kind: str, extra: int) -> None:
+            rng = random.Random(7)
+            for i in range(feeds):
+                bodies[kind][f"/f{i}.xml"] = rss_feed(i, entries, f"http://127.0.0.1:{port}",
+                                                      rng, extra)
+
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            try:
+                while True:
+                    head = await reader.readuntil(b"\r\n\r\n")
+                    path = head.split(b" ", 2)[1].decode()
+                    if path.startswith("/_mode/"):
+                        mode[0] = path.removeprefix("/_mode/")
+                        if mode[0] == "grown" and not bodies["grown"]:
+                            build("grown", 1)
+                        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                        await writer.drain()
+                        continue
+                    served = bodies["grown" if mode[0] == "grown" else "conditional"]
+                    body = served.get(path, b"")
+                    etag = f'"{zlib.crc32(body):x}"'.encode()
+                    if mode[0] != "ignore" and b"if-none-match: " + etag in head.lower():
+                        writer.write(b"HTTP/1.1 304 Not Modified\r\nETag: " + etag +
+                                     b"\r\nContent-Length: 0\r\n\r\n")
+                    else:
+                        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml"
+                                     b"\r\nETag: " + etag + b"\r\nContent-Length: " +
+                                     str(len(body)).encode() + b"\r\n\r\n" + body)
+                    await writer.drain()
+            except (asyncio.IncompleteReadError, ConnectionError):
+                writer.close()
+
+        server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=1024)
+        port = server.sockets[0].getsockname()[1]
+        build("conditional", 0)
+        ready.put(port)
+        await server.serve_forever()
+
+    asyncio.run(main())
+
+
+def bench_fetch(folder: Path, host: HostClient, entries: int) -> list[Row]:
+    """First fetch (+ publish), then the steady states (a), (b) and (c) of the issue."""
+    host.mode("conditional")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.yaml").write_text(yaml.safe_dump({
+        "database": "a.db", "inbox": "inbox", "public": {"dir": "public"},
+        "sources": [{"name": f"Feed {i}", "url": url} for i, url in enumerate(host.urls())],
+        "fetch": {"concurrency": 10, "per_host": 10},
+    }))
+    config = load_config(folder / "config.yaml")
+    feeds, expected = host.feeds, host.feeds * entries
+    rows: list[Row] = []
+
+    started = time.perf_counter()
+    reports = fetch_sources(config, force=True)
+    fetched = time.perf_counter() - started
+    new = sum(r.new for r in reports)
+    started = time.perf_counter()
+    published = publish_site(config)
+    publish = time.perf_counter() - started
+    rows.append(Row("first fetch: archive, clean, index", f"{new / fetched:,.0f} entries/s",
+                    ">= 2x peer", f"{new:,} of {expected:,} entries in {fetched:.1f} s"))
+    rows.append(Row("first fetch: ... and publish", f"{new / (fetched + publish):,.0f} entries/s",
+                    ">= 2x peer", f"full publish {publish:.1f} s, "
+                    f"{len(published.written):,} files"))
+
+    started = time.perf_counter()
+    reports = fetch_sources(config, force=True)
+    took = time.perf_counter() - started
+    answered = sum(r.status == "304" for r in reports)
+    rows.append(Row("steady state (a): every feed 304", f"{took:.2f} s", "< 5 s",
+                    f"{answered:,} of {feeds:,} answered 304"))
+
+    host.mode("ignore")
+    started = time.perf_counter()
+    reports = fetch_sources(config, force=True)
+    took = time.perf_counter() - started
+    unchanged = sum(r.unchanged for r in reports)
+    rows.append(Row("steady state (b): same body again", f"{took:.2f} s", "< 10 s",
+                    f"{unchanged:,} entries unchanged, {sum(r.new for r in reports)} new"))
+
+    host.mode("grown")
+    started = time.perf_counter()
+    reports = fetch_sources(config, force=True)
+    fetched = time.perf_counter() - started
+    changed = [i for r in reports for i in r.changed]
+    started = time.perf_counter()
+    published = publish_site(config, changed=changed)
+    publish = time.perf_counter() - started
+    rows.append(Row("steady state (c): one new entry each", f"{fetched + publish:.2f} s",
+                    "< 20 s", f"fetch {fetched:.1f} s ({len(changed):,} new), incremental "
+                    f"publish {publish:.1f} s ({len(published.written):,} files)"))
+    host.mode("conditional")
+    return rows
