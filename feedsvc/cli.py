@@ -87,17 +87,19 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], then_publish: bool) -> N
         ctx.exit(1)
 
 
-def _print_publish(config: Config) -> None:
-    report = publish_site(config)
+def _print_publish(config: Config, jobs: int | None = None) -> None:
+    report = publish_site(config, workers=jobs)
     click.echo(f"published: {len(report.written)} files written, {report.unchanged} "
                f"unchanged, in {config.public.dir}")
 
 
 @main.command()
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Processes that render feeds (default: one per core for a large archive).")
 @click.pass_context
-def publish(ctx: click.Context) -> None:
+def publish(ctx: click.Context, jobs: int | None) -> None:
     """(Re)generate the feeds, feeds.opml and index.html."""
-    _print_publish(_config(ctx))
+    _print_publish(_config(ctx), jobs)
 
 
 @main.command()

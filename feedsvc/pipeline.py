@@ -12,7 +12,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -32,9 +32,11 @@ from feedsvc.history import publish_history
 from feedsvc.models import (
     Article,
     Config,
+    FeedInfo,
     FetchReport,
     FileResult,
     IngestReport,
+    PublicConfig,
     SourceState,
 )
 from feedsvc.names import clean_name, strip_markup
@@ -189,18 +191,22 @@ def _reason(exc: Exception, path: Path) -> str:
 
 def publish_site(config: Config, db: Any | None = None,
                  changed: Iterable[int] | None = None,
-                 should_stop: Callable[[], bool] | None = None) -> PublishReport:
+                 should_stop: Callable[[], bool] | None = None,
+                 workers: int | None = None) -> PublishReport:
     """Regenerate the feeds (each with its archive pages, as Atom and JSON Feed),
     ``feeds.opml``, ``index.html`` and ``feed.xsl`` from the archive.
 
     With ``changed`` (article ids), only the feeds holding those articles are rendered,
     and of each only the documents that can differ: the daemon's incremental publish.
-    ``db`` lets a caller reuse its connection; ``should_stop`` ends the work between two
-    files (every file is written whole).
+    ``db`` lets a caller reuse its connection. ``workers`` processes render the feeds
+    (each with its own read-only connection); by default one per core for a large
+    publish without ``db``, else this process alone. ``should_stop`` ends the work between
+    two feeds (every file is written whole).
     """
     if db is None:
         with store.archive(config.database) as own:
-            return publish_site(config, own, changed, should_stop)
+            return publish_site(config, own, changed, should_stop,
+                                workers if workers is not None else 0)
     report = PublishReport()
     public = config.public
     if changed is None:  # a full publish; the daemon starts with one
@@ -208,17 +214,56 @@ def publish_site(config: Config, db: Any | None = None,
     feeds = query.list_feeds(db)
     changed = None if changed is None else list(changed)  # read once per feed below
     affected = query.feeds_of_articles(db, changed) if changed is not None else None
-    for feed in feeds:
-        if affected is not None and feed.path not in affected:
-            continue
-        if should_stop and should_stop():
-            return report
-        written, unchanged = publish_history(db, public, feed, changed)
+    targets = [feed for feed in feeds if affected is None or feed.path in affected]
+    if workers == 0:  # by size: a process pool pays off from a few thousand entries
+        work = sum(f.count for f in targets) if changed is None else len(targets) * 100
+        workers = worker_count(len(targets)) if work >= PARALLEL_PUBLISH else 1
+    results: Iterable[tuple[list[str], int]]
+    if workers and workers > 1:
+        with worker_pool(workers) as pool:
+            results = _publish_in(pool, config, targets, changed, should_stop)
+    else:
+        results = (publish_history(db, public, feed, changed) for feed in targets
+                   if not (should_stop and should_stop()))
+    for written, unchanged in results:
         report.written += written
         report.unchanged += unchanged
+    if should_stop and should_stop():
+        return report
     latest = query.feed_articles(db, feeds[0], 20)
     report.written += publish_directory(public.dir, public.base_url, public.title, feeds, latest)
     return report
+
+
+PARALLEL_PUBLISH = 5000
+
+
+def _publish_in(pool: Executor, config: Config, feeds: list[FeedInfo],
+                changed: list[int] | None,
+                should_stop: Callable[[], bool] | None) -> list[tuple[list[str], int]]:
+    """Each feed rendered by a worker process with its own read-only connection, the
+    largest first so that the work ends evenly."""
+    jobs = [pool.submit(publish_feed_job, config.database, config.public, feed, changed)
+            for feed in sorted(feeds, key=lambda f: -f.count)]
+    results = []
+    for job in as_completed(jobs):
+        results.append(job.result())
+        if should_stop and should_stop():
+            for pending in jobs:
+                pending.cancel()
+            break
+    return results
+
+
+_READERS: dict[str, Any] = {}  # in a worker process: one read-only connection per archive
+
+
+def publish_feed_job(database: str, public: PublicConfig, feed: FeedInfo,
+                     changed: list[int] | None) -> tuple[list[str], int]:
+    """``publish_history`` in a worker process."""
+    if database not in _READERS:
+        _READERS[database] = store.open_reader(database)
+    return publish_history(_READERS[database], public, feed, changed)
 
 
 def reindex(config: Config) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import shutil
 import sqlite3
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -19,6 +20,7 @@ import feedparser
 import pytest
 from lxml import etree
 
+from feedsvc import store
 from feedsvc.atom import entry_id
 from feedsvc.history import archive_pages
 from feedsvc.models import Config, FeedInfo, FeedPage
@@ -204,6 +206,18 @@ def test_incremental_publish_writes_what_a_full_publish_would(
     incremental = site_bytes(config)
     assert publish_site(config).written == []  # a full publish finds nothing to change
     assert site_bytes(config) == incremental
+
+
+def test_feeds_rendered_by_worker_processes_are_byte_identical(
+        wire: tuple[Config, FeedServer]) -> None:
+    config, _ = wire
+    sequential = site_bytes(config)
+    shutil.rmtree(config.public.dir)
+    report = publish_site(config, workers=2)  # two processes, one read-only connection each
+    assert site_bytes(config) == sequential
+    assert len(report.written) == len(sequential)
+    with store.archive(config.database) as db:  # and incremental, in this process
+        assert publish_site(config, db, changed=[1, 2, 3]).written == []
 
 
 def test_entries_carry_provenance_and_language(wire: tuple[Config, FeedServer]) -> None:
