@@ -42,7 +42,14 @@ from feedsvc.models import (
 from feedsvc.names import clean_name, strip_markup
 from feedsvc.parse import MAX_ENTRIES, ParsedFeed, parse_feed
 from feedsvc.publish import publish_directory, remove_stale_temporaries
-from feedsvc.text import detect_lang, html_to_text, language_tag, summarize, xml_safe
+from feedsvc.text import (
+    detect_lang,
+    html_texts,
+    html_to_text,
+    language_tag,
+    summarize,
+    xml_safe,
+)
 from feedsvc.urls import absolute_url, canonical_url, is_http_url
 
 log = logging.getLogger(__name__)
@@ -91,14 +98,14 @@ def prepare_article(article: Article) -> Article:
     url = article.url.strip() if article.url and is_http_url(article.url) else None
     title = _name(article.title, MAX_TITLE)
     content = xml_safe(clean_html(article.content_html[:MAX_HTML], url, title))
-    text = html_to_text(content)
+    text, plain = html_texts(content)
     if not title:
         title = derive_title(text.split("\n", 1)[0]) if text else ""
     if not title and not text:
         raise ParseError(f"{article.origin or 'article'}: no title and no text left after cleaning")
     summary = (_capped(html_to_text(clean_html(article.summary[:MAX_HTML])), MAX_SUMMARY)
                if article.summary else "")
-    summary = summary or summarize(html_to_text(content, media_text=False))
+    summary = summary or summarize(plain)
     canonical = canonical_url(url) if url else None
     source = _source_name(article.source, url)
     prepared = replace(

@@ -26,31 +26,49 @@ def html_to_text(markup: str, media_text: bool = True) -> str:
 
     ``media_text=False`` leaves out image alt text and figure captions (for summaries).
     """
-    if not markup.strip():
-        return ""
-    root = lxml.html.fragment_fromstring(markup, create_parent="div")
-    pieces: list[str] = []
+    full, without_media = html_texts(markup)
+    return full if media_text else without_media
 
-    def walk(element: lxml.html.HtmlElement) -> None:
-        if not media_text and element.tag in {"figure", "figcaption"}:
-            return
+
+_PLAIN_ALT = {"", "img", "image", "photo", "picture"}
+
+
+def html_texts(markup: str) -> tuple[str, str]:
+    """``html_to_text`` with and without media text, from one walk over one parse."""
+    if not markup.strip():
+        return "", ""
+    root = lxml.html.fragment_fromstring(markup, create_parent="div")
+    full: list[str] = []
+    plain: list[str] = []
+
+    def walk(element: lxml.html.HtmlElement, media: bool) -> None:
+        media = media or element.tag in {"figure", "figcaption"}
+        sinks = (full,) if media else (full, plain)
         block = element.tag in BLOCK_TAGS
         if block:
-            pieces.append("\n")
-        if media_text and element.tag == "img" and element.get("alt", "").lower() not in {
-            "", "img", "image", "photo", "picture"}:
-            pieces.append(f" {element.get('alt')} ")
+            _add(sinks, "\n")
+        if element.tag == "img" and (element.get("alt") or "").lower() not in _PLAIN_ALT:
+            full.append(f" {element.get('alt')} ")
         if element.text:
-            pieces.append(element.text)
+            _add(sinks, element.text)
         for child in element:
             if isinstance(child.tag, str):
-                walk(child)
+                walk(child, media)
             if child.tail:
-                pieces.append(child.tail)
+                _add(sinks, child.tail)
         if block:
-            pieces.append("\n")
+            _add(sinks, "\n")
 
-    walk(root)
+    walk(root, False)
+    return _paragraphs(full), _paragraphs(plain)
+
+
+def _add(sinks: tuple[list[str], ...], text: str) -> None:
+    for pieces in sinks:
+        pieces.append(text)
+
+
+def _paragraphs(pieces: list[str]) -> str:
     lines = (" ".join(line.split()) for line in "".join(pieces).split("\n"))
     return "\n\n".join(line for line in lines if line)
 
@@ -89,7 +107,7 @@ def _count(characters: re.Pattern[str], text: str) -> int:
 
 def detect_lang(text: str) -> str | None:
     """A BCP 47 tag from the script in use: zh-Hans, zh-Hant, ja, ko, en; None if unsure."""
-    sample = text[:2000]  # the script in use shows early; a longer look costs more
+    sample = text[:1000]  # the script in use shows early; a longer look costs more
     cjk, latin = _count(_CJK, sample), _count(_LATIN, sample)
     if _count(_KANA, sample) > 20:
         return "ja"
