@@ -210,17 +210,17 @@ def sync_search(db: Database) -> int:
         first.setdefault(article_id, (kind, title, text))
     for article_id, (kind, title, text) in first.items():
         if kind != "insert":
-            db.execute("INSERT INTO articles_fts (articles_fts, rowid, title, content_text) "
-                       "VALUES ('delete', ?, ?, ?)",
-                       [article_id, index_text(title), index_text(text)])
-        now = db.execute("SELECT title, content_text FROM articles WHERE id = ?",
-                         [article_id]).fetchone()
+            db.conn.execute("INSERT INTO articles_fts (articles_fts, rowid, title, "
+                            "content_text) VALUES ('delete', ?, ?, ?)",
+                            [article_id, index_text(title), index_text(text)])
+        now = db.conn.execute("SELECT title, content_text FROM articles WHERE id = ?",
+                              [article_id]).fetchone()
         if now is not None:
             forms = known.get(article_id)
             indexed = forms[2:] if forms and forms[:2] == tuple(now) else (
                 index_text(now[0]), index_text(now[1]))
-            db.execute("INSERT INTO articles_fts (rowid, title, content_text) VALUES (?, ?, ?)",
-                       [article_id, *indexed])
+            db.conn.execute("INSERT INTO articles_fts (rowid, title, content_text) "
+                            "VALUES (?, ?, ?)", [article_id, *indexed])
     db.execute("DELETE FROM fts_pending WHERE id <= ?", [rows[-1][0]])
     known.clear()
     return len(first)
@@ -333,10 +333,11 @@ def _unique_slug(db: Database, table: str, name: str, wanted: str | None = None)
 
 def ensure_source(db: Database, name: str, now: datetime, kind: str = "inbox",
                   url: str | None = None, slug: str | None = None) -> int:
-    row = db.execute("SELECT id FROM sources WHERE name = ?", [name]).fetchone()
+    conn = db.conn  # inside the caller's transaction: no wrapper needed
+    row = conn.execute("SELECT id FROM sources WHERE name = ?", [name]).fetchone()
     if row:
         return int(row[0])
-    cursor = db.execute(
+    cursor = conn.execute(
         "INSERT INTO sources (slug, name, kind, url, created) VALUES (?, ?, ?, ?, ?)",
         [_unique_slug(db, "sources", name, slug), name, kind, url, format_date(now)],
     )
@@ -344,11 +345,12 @@ def ensure_source(db: Database, name: str, now: datetime, kind: str = "inbox",
 
 
 def ensure_tags(db: Database, names: list[str]) -> list[int]:
+    conn = db.conn  # inside the caller's transaction: no wrapper needed
     ids = []
     for name in names:
-        row = db.execute("SELECT id FROM tags WHERE name = ?", [name]).fetchone()
+        row = conn.execute("SELECT id FROM tags WHERE name = ?", [name]).fetchone()
         if row is None:
-            cursor = db.execute("INSERT INTO tags (name, slug) VALUES (?, ?)",
+            cursor = conn.execute("INSERT INTO tags (name, slug) VALUES (?, ?)",
                                 [name, _unique_slug(db, "tags", name)])
             ids.append(int(cursor.lastrowid or 0))
         else:
@@ -369,16 +371,17 @@ def save_article(db: Database, article: Article, now: datetime) -> SaveResult:
 
     The caller holds the transaction; ``article`` must be prepared (uid, hash, text).
     """
+    conn = db.conn  # inside the caller's transaction: no wrapper needed
     stamp = format_date(now)
-    existing = db.execute(
+    existing = conn.execute(
         "SELECT id, content_hash, revision, published FROM articles WHERE uid = ?", [article.uid]
     ).fetchone()
     if existing and (existing[1] == article.content_hash or _is_old_version(db, existing[0],
                                                                             article.content_hash)):
         # Seen before: the current version, or an earlier one arriving again (a stale copy
         # is not an edit, so re-ingesting the same files never flips the article back).
-        db.execute("UPDATE articles SET last_seen = ?, raw_hash = coalesce(?, raw_hash) "
-                   "WHERE id = ?", [stamp, article.fingerprint, existing[0]])
+        conn.execute("UPDATE articles SET last_seen = ?, raw_hash = coalesce(?, raw_hash) "
+                     "WHERE id = ?", [stamp, article.fingerprint, existing[0]])
         return SaveResult("unchanged", int(existing[0]))
     source_id = ensure_source(db, article.source, now)
     published = article.published or now
@@ -397,7 +400,7 @@ def save_article(db: Database, article: Article, now: datetime) -> SaveResult:
         "raw_hash": article.fingerprint,
     }
     if existing is None:
-        cursor = db.execute(
+        cursor = conn.execute(
             f"INSERT INTO articles (uid, first_seen, {', '.join(values)}) "
             f"VALUES (?, ?, {', '.join('?' for _ in values)})",
             [article.uid, stamp, *values.values()],
@@ -409,11 +412,12 @@ def save_article(db: Database, article: Article, now: datetime) -> SaveResult:
         values["published"] = existing[3]  # an entry keeps its original publication time
         values["updated"] = stamp  # and is updated when its content changes
         values["revision"] = int(existing[2]) + 1
-        db.execute(f"UPDATE articles SET {', '.join(f'{k} = ?' for k in values)} WHERE id = ?",
+        conn.execute(f"UPDATE articles SET {', '.join(f'{k} = ?' for k in values)} WHERE id = ?",
                    [*values.values(), article_id])
-    db.execute("DELETE FROM article_tags WHERE article_id = ?", [article_id])
+    # Also for a new row: its id may be one a hand-deleted article left tags under.
+    conn.execute("DELETE FROM article_tags WHERE article_id = ?", [article_id])
     for tag_id in ensure_tags(db, article.tags):
-        db.execute("INSERT OR IGNORE INTO article_tags (article_id, tag_id) VALUES (?, ?)",
+        conn.execute("INSERT OR IGNORE INTO article_tags (article_id, tag_id) VALUES (?, ?)",
                    [article_id, tag_id])
     if article.search_forms:
         _search_forms(db)[article_id] = (article.title, article.content_text,
@@ -422,15 +426,17 @@ def save_article(db: Database, article: Article, now: datetime) -> SaveResult:
 
 
 def _is_old_version(db: Database, article_id: int, content_hash: str) -> bool:
-    return db.execute(
+    conn = db.conn  # inside the caller's transaction: no wrapper needed
+    return conn.execute(
         "SELECT 1 FROM article_revisions WHERE article_id = ? AND content_hash = ?",
         [article_id, content_hash],
     ).fetchone() is not None
 
 
 def _keep_revision(db: Database, article_id: int, replaced: str) -> None:
+    conn = db.conn  # inside the caller's transaction: no wrapper needed
     columns = ", ".join(_VERSIONED)
-    db.execute(
+    conn.execute(
         f"INSERT INTO article_revisions (article_id, replaced, {columns}) "
         f"SELECT id, ?, {columns} FROM articles WHERE id = ?",
         [replaced, article_id],
