@@ -13,8 +13,10 @@ import multiprocessing
 import random
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
 import yaml
@@ -25,6 +27,7 @@ from feedsvc.config import load_config
 from feedsvc.pipeline import fetch_sources, publish_site
 
 MODES = ("conditional", "ignore", "grown")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -116,44 +119,39 @@ def bench_fetch(folder: Path, host: HostClient, entries: int) -> list[Row]:
     feeds, expected = host.feeds, host.feeds * entries
     rows: list[Row] = []
 
-    started = time.perf_counter()
-    reports = fetch_sources(config, force=True)
-    fetched = time.perf_counter() - started
+    reports, fetched = _timed(fetch_sources, config, force=True)
     new = sum(r.new for r in reports)
-    started = time.perf_counter()
-    published = publish_site(config)
-    publish = time.perf_counter() - started
+    published, publish = _timed(publish_site, config)
     rows.append(Row("first fetch: archive, clean, index", f"{new / fetched:,.0f} entries/s",
                     ">= 2x peer", f"{new:,} of {expected:,} entries in {fetched:.1f} s"))
     rows.append(Row("first fetch: ... and publish", f"{new / (fetched + publish):,.0f} entries/s",
                     ">= 2x peer", f"full publish {publish:.1f} s, "
                     f"{len(published.written):,} files"))
 
-    started = time.perf_counter()
-    reports = fetch_sources(config, force=True)
-    took = time.perf_counter() - started
+    reports, took = _timed(fetch_sources, config, force=True)
     answered = sum(r.status == "304" for r in reports)
     rows.append(Row("steady state (a): every feed 304", f"{took:.2f} s", "< 5 s",
                     f"{answered:,} of {feeds:,} answered 304"))
 
     host.mode("ignore")
-    started = time.perf_counter()
-    reports = fetch_sources(config, force=True)
-    took = time.perf_counter() - started
+    reports, took = _timed(fetch_sources, config, force=True)
     unchanged = sum(r.unchanged for r in reports)
     rows.append(Row("steady state (b): same body again", f"{took:.2f} s", "< 10 s",
                     f"{unchanged:,} entries unchanged, {sum(r.new for r in reports)} new"))
 
     host.mode("grown")
-    started = time.perf_counter()
-    reports = fetch_sources(config, force=True)
-    fetched = time.perf_counter() - started
+    reports, fetched = _timed(fetch_sources, config, force=True)
     changed = [i for r in reports for i in r.changed]
-    started = time.perf_counter()
-    published = publish_site(config, changed=changed)
-    publish = time.perf_counter() - started
+    published, publish = _timed(publish_site, config, changed=changed)
     rows.append(Row("steady state (c): one new entry each", f"{fetched + publish:.2f} s",
                     "< 20 s", f"fetch {fetched:.1f} s ({len(changed):,} new), incremental "
                     f"publish {publish:.1f} s ({len(published.written):,} files)"))
     host.mode("conditional")
     return rows
+
+
+def _timed(work: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T, float]:
+    """What ``work`` returned, and how many seconds it took."""
+    started = time.perf_counter()
+    result = work(*args, **kwargs)
+    return result, time.perf_counter() - started

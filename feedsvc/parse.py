@@ -183,8 +183,6 @@ def parse_fast(body: bytes, url: str, content_type: str, found: int,
 
 
 def _fast_article(entry: Any, feed_url: str, now: datetime) -> Article:
-    link = entry.get("link")
-    link = absolute_url(link, feed_url) if link else None
     content, summary = _fullest({"content": entry.get("content") or [],
                                  "summary": entry.get("description") or ""})
     names = []
@@ -193,16 +191,25 @@ def _fast_article(entry: Any, feed_url: str, now: datetime) -> Article:
         if name:
             email_name = _EMAIL_NAME.match(name)
             names.append(email_name.group(1) if email_name else name)
-    tags = [t.get("term") or t.get("label") for t in entry.get("tags") or []]
+    return _article(entry, feed_url, content, summary, names, entry.get("tags") or [],
+                    parse_date(entry.get("published")) or parse_date(entry.get("updated"))
+                    or now)
+
+
+def _article(entry: Any, feed_url: str, content: str, summary: str | None, authors: list[str],
+             tags: list[Any], published: datetime) -> Article:
+    """The Article of a parsed entry (either parser's): the fields both read alike."""
+    link = entry.get("link")
+    link = absolute_url(link, feed_url) if link else None
+    terms = [t.get("term") or t.get("label") for t in tags]
     return Article(
         title=_text(entry.get("title")) or "",
         content_html=content,
         source="",
         url=link if is_http_url(link) else None,
-        author=", ".join(names) or _text(entry.get("author")),
-        tags=[t.strip() for t in tags if t and t.strip()],
-        published=parse_date(entry.get("published")) or parse_date(entry.get("updated"))
-        or now,
+        author=", ".join(authors) or _text(entry.get("author")),
+        tags=[t.strip() for t in terms if t and t.strip()],
+        published=published,
         summary=summary,
         guid=entry.get("id") or None,
         origin=feed_url,
@@ -257,25 +264,15 @@ def _fullest(entry: Any) -> tuple[str, str | None]:
 
 
 def _entry_article(entry: Any, feed_url: str, language: str | None, now: datetime) -> Article:
-    link = entry.get("link")
-    link = absolute_url(link, feed_url) if link else None
     content, summary = _fullest(entry)
-    authors = [a.get("name") for a in entry.get("authors", []) if a.get("name")]
-    tags = [t.get("term") or t.get("label") for t in entry.get("tags", [])]
-    return Article(
-        title=_text(entry.get("title")) or "",
-        content_html=content,
-        source="",
-        url=link if is_http_url(link) else None,
-        author=", ".join(authors) or _text(entry.get("author")),
-        tags=[t.strip() for t in tags if t and t.strip()],
-        published=_when(entry, "published_parsed", "updated_parsed", "created_parsed") or now,
-        summary=summary,
-        guid=entry.get("id") or None,
-        lang=(entry.get("content", [{}])[0].get("language") if entry.get("content") else None)
-        or language,
-        origin=feed_url,
-    )
+    article = _article(
+        entry, feed_url, content, summary,
+        [a.get("name") for a in entry.get("authors", []) if a.get("name")],
+        entry.get("tags", []),
+        _when(entry, "published_parsed", "updated_parsed", "created_parsed") or now)
+    article.lang = (entry.get("content", [{}])[0].get("language") if entry.get("content")
+                    else None) or language
+    return article
 
 
 def parse_json_feed(body: bytes, url: str, now: datetime) -> ParsedFeed:
