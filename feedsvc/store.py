@@ -296,11 +296,9 @@ def transaction(db: Database) -> Iterator[None]:
             yield
             sync_search(db)
     except sqlite3.Error as exc:
-        _search_forms(db).clear()  # hints about rows that were rolled back
         raise StoreError(f"archive write failed: {exc}{_storage_hint(exc)}") from exc
-    except BaseException:
-        _search_forms(db).clear()
-        raise
+    finally:
+        _search_forms(db).clear()  # used by sync_search, or about rows rolled back
 
 
 def _storage_hint(exc: sqlite3.Error) -> str:

@@ -26,7 +26,7 @@ def html_to_text(markup: str, media_text: bool = True) -> str:
 
     ``media_text=False`` leaves out image alt text and figure captions (for summaries).
     """
-    full, without_media = html_texts(markup)
+    full, without_media = _texts(markup, full=media_text, plain=not media_text)
     return full if media_text else without_media
 
 
@@ -35,20 +35,27 @@ _PLAIN_ALT = {"", "img", "image", "photo", "picture"}
 
 def html_texts(markup: str) -> tuple[str, str]:
     """``html_to_text`` with and without media text, from one walk over one parse."""
+    return _texts(markup, full=True, plain=True)
+
+
+def _texts(markup: str, full: bool, plain: bool) -> tuple[str, str]:
+    """The texts asked for (with media, without); "" for the other."""
     if not markup.strip():
         return "", ""
     root = lxml.html.fragment_fromstring(markup, create_parent="div")
-    full: list[str] = []
-    plain: list[str] = []
+    full_pieces: list[str] = []
+    plain_pieces: list[str] = []
+    wanted_full = (full_pieces,) if full else ()
+    wanted_both = wanted_full + ((plain_pieces,) if plain else ())
 
     def walk(element: lxml.html.HtmlElement, media: bool) -> None:
         media = media or element.tag in {"figure", "figcaption"}
-        sinks = (full,) if media else (full, plain)
+        sinks = wanted_full if media else wanted_both
         block = element.tag in BLOCK_TAGS
         if block:
             _add(sinks, "\n")
         if element.tag == "img" and (element.get("alt") or "").lower() not in _PLAIN_ALT:
-            full.append(f" {element.get('alt')} ")
+            _add(wanted_full, f" {element.get('alt')} ")
         if element.text:
             _add(sinks, element.text)
         for child in element:
@@ -60,7 +67,7 @@ def html_texts(markup: str) -> tuple[str, str]:
             _add(sinks, "\n")
 
     walk(root, False)
-    return _paragraphs(full), _paragraphs(plain)
+    return _paragraphs(full_pieces), _paragraphs(plain_pieces)
 
 
 def _add(sinks: tuple[list[str], ...], text: str) -> None:
