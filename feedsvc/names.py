@@ -41,9 +41,10 @@ def strip_markup(text: str) -> str:
 def clean_name(name: str) -> str:
     """A display name: no markup or control characters, whitespace collapsed, NFC."""
     text = strip_markup(unicodedata.normalize("NFC", name))
-    # Format characters (zero-width space, bidi marks) go; other controls become spaces.
-    text = "".join(
-        "" if cat == "Cf" else " " if cat[0] == "C" else ch
-        for ch, cat in ((ch, unicodedata.category(ch)) for ch in text)
-    )
+    if not text.isprintable():  # printable: no control or format character (the usual case)
+        # Format characters (zero-width space, bidi marks) go; other controls become spaces.
+        text = "".join(
+            "" if cat == "Cf" else " " if cat[0] == "C" else ch
+            for ch, cat in ((ch, unicodedata.category(ch)) for ch in text)
+        )
     return " ".join(text.split())

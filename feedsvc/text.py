@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-import lxml.html
+from lxml import etree
 
 BLOCK_TAGS = {
     "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
@@ -44,13 +44,13 @@ def _texts(markup: str, full: bool, plain: bool) -> tuple[str, str]:
     """The texts asked for (with media, without); "" for the other."""
     if not markup.strip():
         return "", ""
-    root = lxml.html.fragment_fromstring(markup, create_parent="div")
+    root = _body(markup)
     full_pieces: list[str] = []
     plain_pieces: list[str] = []
     wanted_full = (full_pieces,) if full else ()
     wanted_both = wanted_full + ((plain_pieces,) if plain else ())
 
-    def walk(element: lxml.html.HtmlElement, media: bool) -> None:
+    def walk(element: etree._Element, media: bool) -> None:
         media = media or element.tag in {"figure", "figcaption"}
         sinks = wanted_full if media else wanted_both
         block = element.tag in BLOCK_TAGS
@@ -70,6 +70,16 @@ def _texts(markup: str, full: bool, plain: bool) -> tuple[str, str]:
 
     walk(root, False)
     return _paragraphs(full_pieces), _paragraphs(plain_pieces)
+
+
+_PARSER = etree.HTMLParser()  # plain elements: lxml.html's cost a class lookup each
+
+
+def _body(markup: str) -> etree._Element:
+    """``markup`` parsed into a ``body`` element (its edges add no text: not a block)."""
+    root = etree.fromstring(f"<html><body>{markup}</body></html>", _PARSER)
+    body = root.find("body") if root is not None else None
+    return body if body is not None else etree.Element("body")
 
 
 def _add(sinks: tuple[list[str], ...], text: str) -> None:

@@ -91,6 +91,8 @@ def ascii_url(url: str) -> str:
 
 def strip_tracking(url: str) -> str:
     """Remove tracking query parameters, keeping every other byte of the URL as it was."""
+    if "?" not in url:
+        return url  # no query: nothing to split (most links in an article)
     try:
         parts = urlsplit(url)
     except ValueError:

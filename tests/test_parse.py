@@ -12,7 +12,14 @@ from datetime import UTC, datetime
 import pytest
 
 from bench.workload import rss_feed
-from feedsvc.parse import ParsedFeed, _recode, cap_entries, parse_fast, parse_robust
+from feedsvc.parse import (
+    ParsedFeed,
+    _recode,
+    cap_entries,
+    parse_fast,
+    parse_feed,
+    parse_robust,
+)
 
 from .conftest import DATA
 from .test_hostile import hostile_rss
@@ -54,6 +61,9 @@ RSS_ITEMS = {
     "enclosure": "<enclosure url='https://e.org/a.mp3' type='audio/mpeg' length='1'/>",
     "spaces": "<title>\n  Spaced   title \n</title>",
     "relative-link": "<link>/2024/story</link>",
+    # A whole (broken) HTML document as a title once made lxml.html fail the whole feed.
+    "html-document-title": "<title>&lt;html&gt;Breaking&lt;/body&gt;&lt;p&gt;x&lt;/p&gt;"
+                           "&lt;body&gt;news</title>",
 }
 ATOM_ENTRIES = {
     "two-authors-label-category": '<entry><title type="html">A &lt;b&gt;x&lt;/b&gt;</title>'
@@ -121,3 +131,11 @@ def test_unusual_documents_go_to_feedparser(name: str, body: bytes, content_type
     fast, robust = both(body, content_type or "application/xml")
     assert fast is None
     assert robust.articles
+
+
+def test_a_title_holding_a_broken_html_document_costs_nothing_else() -> None:
+    body = rss("<item><title>&lt;html&gt;Breaking&lt;/body&gt;&lt;p&gt;x&lt;/p&gt;&lt;body&gt;news"
+               "</title><link>https://e.org/1</link></item>"
+               "<item><title>Calm</title><link>https://e.org/2</link></item>")
+    titles = [" ".join(article.title.split()) for article in parse_feed(body, URL).articles]
+    assert titles == ["Breaking x news", "Calm"]
