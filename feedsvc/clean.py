@@ -97,17 +97,20 @@ def clean_html(markup: str, base_url: str | None = None, title: str | None = Non
         return sanitize_html(html.escape(_plain_text(markup)))
 
 
+# The allow-list built once: ``nh3.clean`` rebuilds it on every call, half its time.
+_SANITIZER = nh3.Cleaner(
+    tags=ALLOWED_TAGS,
+    clean_content_tags={"script", "style", "template", "textarea", "title", "noscript"},
+    attributes=ALLOWED_ATTRIBUTES,
+    url_schemes=URL_SCHEMES,
+    link_rel="noopener noreferrer",
+    strip_comments=True,
+)
+
+
 def sanitize_html(markup: str) -> str:
     """The allow-list: no script, style, frame, form, event handler or javascript: URL."""
-    return nh3.clean(
-        markup,
-        tags=ALLOWED_TAGS,
-        clean_content_tags={"script", "style", "template", "textarea", "title", "noscript"},
-        attributes=ALLOWED_ATTRIBUTES,
-        url_schemes=URL_SCHEMES,
-        link_rel="noopener noreferrer",
-        strip_comments=True,
-    ).strip()
+    return _SANITIZER.clean(markup).strip()
 
 
 def parse_body(markup: str) -> Element:
@@ -239,6 +242,9 @@ def repair_escaped_markup(body: Element, rounds: int = 3) -> None:
     ``pre``/``code`` is left alone, since there escaped markup is the content.
     """
     for _ in range(rounds):
+        all_text = text_content(body)  # one C call: most articles need no walk at all
+        if "<" not in all_text and "&lt;" not in all_text:
+            return
         found = []
         for text, element, is_tail in _texts(body):
             if "<" not in text and "&lt;" not in text:
