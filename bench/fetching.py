@@ -124,8 +124,10 @@ def bench_fetch(folder: Path, host: HostClient, entries: int) -> list[Row]:
     published, publish = _timed(publish_site, config)
     rows.append(Row("first fetch: archive, clean, index", f"{new / fetched:,.0f} entries/s",
                     ">= 2x peer", f"{new:,} of {expected:,} entries in {fetched:.1f} s"))
+    # The target is on archiving (all the peer does); this row shows the whole way
+    # to readable feeds beside it, for scale.
     rows.append(Row("first fetch: ... and publish", f"{new / (fetched + publish):,.0f} entries/s",
-                    ">= 2x peer", f"full publish {publish:.1f} s, "
+                    "vs peer", f"full publish {publish:.1f} s, "
                     f"{len(published.written):,} files"))
 
     reports, took = _timed(fetch_sources, config, force=True)
