@@ -44,7 +44,7 @@ def _texts(markup: str, full: bool, plain: bool) -> tuple[str, str]:
     """The texts asked for (with media, without); "" for the other."""
     if not markup.strip():
         return "", ""
-    root = _body(markup)
+    root = _document(markup)
     full_pieces: list[str] = []
     plain_pieces: list[str] = []
     wanted_full = (full_pieces,) if full else ()
@@ -61,25 +61,29 @@ def _texts(markup: str, full: bool, plain: bool) -> tuple[str, str]:
         if element.text:
             _add(sinks, element.text)
         for child in element:
-            if isinstance(child.tag, str):
+            if isinstance(child.tag, str) and child.tag != "head":
                 walk(child, media)
             if child.tail:
                 _add(sinks, child.tail)
         if block:
             _add(sinks, "\n")
 
-    walk(root, False)
+    if root is not None:
+        walk(root, False)
     return _paragraphs(full_pieces), _paragraphs(plain_pieces)
 
 
 _PARSER = etree.HTMLParser()  # plain elements: lxml.html's cost a class lookup each
+_DOCUMENT = re.compile(r"\s*<(?:html|!doctype)", re.IGNORECASE)
 
 
-def _body(markup: str) -> etree._Element:
-    """``markup`` parsed into a ``body`` element (its edges add no text: not a block)."""
-    root = etree.fromstring(f"<html><body>{markup}</body></html>", _PARSER)
-    body = root.find("body") if root is not None else None
-    return body if body is not None else etree.Element("body")
+def _document(markup: str) -> etree._Element | None:
+    """``markup`` parsed as an HTML document (wrapped in one unless it is one). Its text is
+    all but the ``head``'s: a broken document can hold a second ``body``, or blocks between
+    the two."""
+    document = markup if _DOCUMENT.match(markup) else f"<html><body>{markup}</body></html>"
+    root: etree._Element | None = etree.fromstring(document, _PARSER)
+    return root
 
 
 def _add(sinks: tuple[list[str], ...], text: str) -> None:
