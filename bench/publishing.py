@@ -11,7 +11,8 @@ from bench.report import Row
 from bench.search import generate, load_config_for
 from feedsvc import store
 from feedsvc.models import Article
-from feedsvc.pipeline import prepare_article, publish_site
+from feedsvc.pipeline import publish_site
+from feedsvc.prepare import prepare_article
 
 TAGS = ("china", "world", "economy")
 

@@ -44,11 +44,10 @@ from feedsvc.pipeline import (
     ingest_files,
     publish_site,
     synced_sources,
-    worker_count,
-    worker_pool,
 )
 from feedsvc.searchweb import search_site
 from feedsvc.server import create_app
+from feedsvc.workers import worker_count, worker_pool
 
 log = logging.getLogger("feedsvc.daemon")
 T = TypeVar("T")

@@ -11,7 +11,7 @@ from pathlib import Path
 class Article:
     """One article on its way from a reader (file or feed) to the archive.
 
-    Readers fill the raw fields; ``pipeline.prepare_article`` cleans ``content_html`` and
+    Readers fill the raw fields; ``prepare.prepare_article`` cleans ``content_html`` and
     fills the derived ones (``canonical_url``, ``uid``, ``content_text``, ``lang``...).
     """
 
@@ -35,7 +35,7 @@ class Article:
     # title and text as the search index holds them (``fts.index_text``), computed where the
     # article is prepared (a worker process) so the process that writes does not have to
     search_forms: tuple[str, str] | None = None
-    fingerprint: str | None = None  # of the entry as the feed gave it (``pipeline.fingerprint``)
+    fingerprint: str | None = None  # of the entry as the feed gave it (``prepare.fingerprint``)
 
 
 @dataclass(slots=True, frozen=True)

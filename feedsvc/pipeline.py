@@ -1,33 +1,28 @@
-"""The one orchestrator: read -> prepare (clean, identify) -> store -> publish."""
+"""The one orchestrator: read -> prepare (clean, identify) -> store -> publish.
+
+Preparing is ``prepare.py``, run in the worker processes of ``workers.py``; storing is
+``store.py``; this module decides what runs where, in which transaction.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
-import os
 import random
-import signal
 import sqlite3
-import threading
-import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor, as_completed
 from contextlib import nullcontext
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from feedsvc import query, store
-from feedsvc.clean import clean_html
 from feedsvc.dates import format_date, parse_date, utc_now
 from feedsvc.errors import FeedsvcError, FetchError, ParseError
 from feedsvc.fetch import Fetcher, FetchResult
 from feedsvc.files import iter_article_files, read_article_file
-from feedsvc.formats.wire import derive_title
-from feedsvc.fts import index_text
 from feedsvc.history import publish_history
 from feedsvc.models import (
     Article,
@@ -39,89 +34,13 @@ from feedsvc.models import (
     PublicConfig,
     SourceState,
 )
-from feedsvc.names import clean_name, strip_markup
-from feedsvc.parse import MAX_ENTRIES, ParsedFeed, parse_feed
+from feedsvc.prepare import PreparedFeed, prepare_article, prepare_feed
 from feedsvc.publish import publish_directory, remove_stale_temporaries
-from feedsvc.text import (
-    detect_lang,
-    html_texts,
-    html_to_text,
-    language_tag,
-    summarize,
-    xml_safe,
-)
-from feedsvc.urls import absolute_url, canonical_url, is_http_url
+from feedsvc.workers import worker_count, worker_pool
 
 log = logging.getLogger(__name__)
 BATCH = 200  # articles per transaction: fast, and a crash loses at most one batch of work
-FALLBACK_SOURCE = "inbox"
 FILED_DIRS = ("done", "failed")  # where the daemon moves inbox files it has handled
-
-
-def _source_name(source: str, url: str | None) -> str:
-    if source.strip():
-        return clean_name(source)
-    host = urlsplit(url).hostname if url else None
-    return host.removeprefix("www.") if host else FALLBACK_SOURCE
-
-
-def content_hash(article: Article) -> str:
-    """What a reader sees: a change here is an edit worth a new revision."""
-    body = " ".join(article.content_html.split())
-    tags = "\x1e".join(sorted(article.tags))
-    visible = "\x1f".join([article.title, article.author or "", body, tags])
-    return hashlib.sha256(visible.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-MAX_HTML = 500_000  # characters of an article's HTML that are cleaned and kept
-MAX_TITLE = 500
-MAX_SUMMARY = 5000
-MAX_NAME = 200  # authors, tags
-MAX_TAGS = 50
-
-
-def _capped(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
-
-
-def _name(text: str, limit: int) -> str:
-    """A title, author or tag: plain text, XML-safe, at most ``limit`` characters (only a
-    bounded head of a huge input is looked at)."""
-    return _capped(xml_safe(clean_name(text[:limit * 4])), limit)
-
-
-def prepare_article(article: Article) -> Article:
-    """Clean the HTML and fill every derived field; the result is ready to store.
-
-    Oversized parts are cut, not refused: a title at ``MAX_TITLE`` characters, the HTML at
-    ``MAX_HTML`` (the cleaner closes what the cut left open)."""
-    url = article.url.strip() if article.url and is_http_url(article.url) else None
-    title = _name(article.title, MAX_TITLE)
-    content = xml_safe(clean_html(article.content_html[:MAX_HTML], url, title))
-    text, plain = html_texts(content)
-    if not title:
-        title = derive_title(text.split("\n", 1)[0]) if text else ""
-    if not title and not text:
-        raise ParseError(f"{article.origin or 'article'}: no title and no text left after cleaning")
-    summary = (_capped(html_to_text(clean_html(article.summary[:MAX_HTML])), MAX_SUMMARY)
-               if article.summary else "")
-    summary = summary or summarize(plain)
-    canonical = canonical_url(url) if url else None
-    source = _source_name(article.source, url)
-    prepared = replace(
-        article, url=url, title=title or "(untitled)", content_html=content, content_text=text,
-        summary=xml_safe(strip_markup(summary)) or None, canonical_url=canonical,
-        source=xml_safe(source),
-        author=_name(article.author, MAX_NAME) or None if article.author else None,
-        tags=[t for t in dict.fromkeys(_name(t, MAX_NAME) for t in article.tags[:MAX_TAGS]) if t],
-        lang=language_tag(article.lang) or detect_lang(f"{title}\n{text}"),
-    )
-    prepared.content_hash = content_hash(prepared)
-    prepared.search_forms = (index_text(prepared.title), index_text(text))
-    # No URL: a reader-given identity (a feed's guid), else one from the content.
-    prepared.uid = canonical or article.uid or "urn:sha256:" + hashlib.sha256(
-        f"{source}\x1f{' '.join(text.split())}".encode("utf-8", "surrogatepass")).hexdigest()
-    return prepared
 
 
 @dataclass(slots=True)
@@ -280,7 +199,6 @@ def reindex(config: Config) -> int:
 
 
 MAX_BACKOFF = 24 * 3600
-MAX_WORKERS = 8  # processes that parse and clean fetched feeds
 
 
 def backoff_seconds(failures: int, every: int, rng: random.Random | None = None) -> float:
@@ -351,95 +269,7 @@ def _skip_reason(state: SourceState, now: datetime, force: bool) -> str | None:
     return None
 
 
-@dataclass(slots=True)
-class PreparedFeed:
-    """A fetched body parsed and cleaned (in a worker process), ready to store."""
-
-    title: str | None
-    link: str | None
-    articles: list[Article]
-    skipped: list[str]
-    seen_again: list[str] = field(default_factory=list)  # fingerprints of unchanged entries
-
-
-PREPARE_VERSION = "1"  # part of every fingerprint: raise it when cleaning changes its output
-
-
-def fingerprint(entry: Article, now: datetime) -> str:
-    """The entry as the feed gave it, with what its source adds (name, tags, language): the
-    same fingerprint again means the same prepared article, so it need not be prepared."""
-    published = entry.published.isoformat() if entry.published and entry.published != now \
-        else ""  # an undated entry is dated ``now``, which changes every time
-    parts = [PREPARE_VERSION, entry.source, entry.uid, entry.url or "", entry.guid or "",
-             entry.title, entry.author or "", "\x1e".join(entry.tags), entry.summary or "",
-             entry.content_html, published, entry.lang or ""]
-    return hashlib.blake2b("\x1f".join(parts).encode("utf-8", "surrogatepass"),
-                           digest_size=16).hexdigest()
-
-
-def prepare_feed(state: SourceState, body: bytes, url: str, content_type: str,
-                 now: datetime) -> PreparedFeed:
-    """Parse a feed body and prepare every entry not seen before (``state.seen``).
-    CPU-bound: runs in a worker process."""
-    parsed = parse_feed(body, url, content_type, now)
-    result = PreparedFeed(parsed.title, parsed.link, [], [])
-    if parsed.entries_found > MAX_ENTRIES:
-        result.skipped.append(f"{url}: the feed lists {parsed.entries_found:,} entries; only "
-                              f"the first {len(parsed.articles):,} were read")
-    origin = source_feed(parsed, url, state.name)
-    for entry in parsed.articles:
-        entry.source = state.name
-        entry.source_feed = origin
-        entry.tags = list(dict.fromkeys([*state.tags, *entry.tags]))
-        entry.lang = state.lang or entry.lang
-        if entry.url is None and entry.guid:
-            entry.uid = f"guid:{state.slug}:{entry.guid}"
-        entry.fingerprint = fingerprint(entry, now)
-        if entry.fingerprint in state.seen:
-            result.seen_again.append(entry.fingerprint)
-            continue
-        try:
-            result.articles.append(prepare_article(entry))
-        except FeedsvcError as exc:
-            result.skipped.append(f"entry skipped: {exc}")
-    return result
-
-
-def source_feed(parsed: ParsedFeed, url: str, name: str) -> dict[str, str]:
-    """What an entry's ``atom:source`` says about the feed it came from."""
-    feed_id = parsed.feed_id if parsed.feed_id and ":" in parsed.feed_id else url
-    provenance = {"id": feed_id, "title": parsed.title or name, "link": url}
-    if parsed.link and is_http_url(parsed.link):
-        provenance["home"] = absolute_url(parsed.link, url)
-    if parsed.updated:
-        provenance["updated"] = format_date(parsed.updated)
-    return provenance
-
-
 Outcome = tuple[SourceState, FetchResult | FetchError, PreparedFeed | FeedsvcError | None]
-
-
-def _start_worker() -> None:
-    """Workers leave Ctrl-C and SIGTERM to the main process, which shuts them down; and
-    end when it is gone (killed with SIGKILL, it cannot): they would wait for work forever."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    parent = os.getppid()
-
-    def watch_parent() -> None:
-        while os.getppid() == parent:
-            time.sleep(1)
-        os._exit(1)
-
-    threading.Thread(target=watch_parent, name="parent-watch", daemon=True).start()
-
-
-def worker_count(jobs: int) -> int:
-    """Processes that parse and clean feeds: one per core (at most ``MAX_WORKERS``)."""
-    return min(os.cpu_count() or 1, MAX_WORKERS, max(jobs, 1))
-
-
-def worker_pool(workers: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(max_workers=workers, initializer=_start_worker)
 
 
 async def fetch_and_prepare(fetcher: Fetcher, pool: Executor, state: SourceState,

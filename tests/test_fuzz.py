@@ -20,7 +20,7 @@ from feedsvc.errors import ParseError
 from feedsvc.formats.frontmatter import parse_front_matter, split_front_matter
 from feedsvc.jsonfeed import render_json_feed
 from feedsvc.models import Article, FeedInfo, StoredArticle
-from feedsvc.pipeline import prepare_article
+from feedsvc.prepare import prepare_article
 from feedsvc.urls import TRACKING_PARAMS, canonical_url
 
 from .hostile import executable_parts, xss_vectors

@@ -15,7 +15,8 @@ import pytest
 
 from feedsvc.models import Config
 from feedsvc.parse import MAX_ENTRIES, parse_feed
-from feedsvc.pipeline import MAX_TITLE, fetch_sources, ingest_paths, publish_site
+from feedsvc.pipeline import fetch_sources, ingest_paths, publish_site
+from feedsvc.prepare import MAX_TITLE
 from feedsvc.text import xml_safe
 
 from .conftest import write_sources

@@ -8,7 +8,8 @@ import pytest
 
 from feedsvc.files import read_article_file
 from feedsvc.models import Config
-from feedsvc.pipeline import ingest_paths, prepare_article, publish_site
+from feedsvc.pipeline import ingest_paths, publish_site
+from feedsvc.prepare import prepare_article
 
 from .conftest import SAMPLE_FILES, SEED_POST, SEED_WIRE, copy_into
 

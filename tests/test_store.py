@@ -6,7 +6,8 @@ from pathlib import Path
 
 from feedsvc import store
 from feedsvc.models import Article, Config
-from feedsvc.pipeline import ingest_paths, prepare_article
+from feedsvc.pipeline import ingest_paths
+from feedsvc.prepare import prepare_article
 
 from .conftest import SAMPLES, SEED_POST, SEED_WIRE, copy_into
 

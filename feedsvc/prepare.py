@@ -1,0 +1,163 @@
+"""Preparing articles: clean, derive text, summary, language, search forms and identity.
+
+Pure CPU work on one article (or one fetched feed body) at a time, with no archive access:
+this is what the worker processes run, for files and for fetched feeds alike.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from feedsvc.clean import clean_html
+from feedsvc.dates import format_date
+from feedsvc.errors import FeedsvcError, ParseError
+from feedsvc.formats.wire import derive_title
+from feedsvc.fts import index_text
+from feedsvc.models import Article, SourceState
+from feedsvc.names import clean_name, strip_markup
+from feedsvc.parse import MAX_ENTRIES, ParsedFeed, parse_feed
+from feedsvc.text import (
+    detect_lang,
+    html_texts,
+    html_to_text,
+    language_tag,
+    summarize,
+    xml_safe,
+)
+from feedsvc.urls import absolute_url, canonical_url, is_http_url
+
+FALLBACK_SOURCE = "inbox"
+
+
+def _source_name(source: str, url: str | None) -> str:
+    if source.strip():
+        return clean_name(source)
+    host = urlsplit(url).hostname if url else None
+    return host.removeprefix("www.") if host else FALLBACK_SOURCE
+
+
+def content_hash(article: Article) -> str:
+    """What a reader sees: a change here is an edit worth a new revision."""
+    body = " ".join(article.content_html.split())
+    tags = "\x1e".join(sorted(article.tags))
+    visible = "\x1f".join([article.title, article.author or "", body, tags])
+    return hashlib.sha256(visible.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+MAX_HTML = 500_000  # characters of an article's HTML that are cleaned and kept
+MAX_TITLE = 500
+MAX_SUMMARY = 5000
+MAX_NAME = 200  # authors, tags
+MAX_TAGS = 50
+
+
+def _capped(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
+def _name(text: str, limit: int) -> str:
+    """A title, author or tag: plain text, XML-safe, at most ``limit`` characters (only a
+    bounded head of a huge input is looked at)."""
+    return _capped(xml_safe(clean_name(text[:limit * 4])), limit)
+
+
+def prepare_article(article: Article) -> Article:
+    """Clean the HTML and fill every derived field; the result is ready to store.
+
+    Oversized parts are cut, not refused: a title at ``MAX_TITLE`` characters, the HTML at
+    ``MAX_HTML`` (the cleaner closes what the cut left open)."""
+    url = article.url.strip() if article.url and is_http_url(article.url) else None
+    title = _name(article.title, MAX_TITLE)
+    content = xml_safe(clean_html(article.content_html[:MAX_HTML], url, title))
+    text, plain = html_texts(content)
+    if not title:
+        title = derive_title(text.split("\n", 1)[0]) if text else ""
+    if not title and not text:
+        raise ParseError(f"{article.origin or 'article'}: no title and no text left after cleaning")
+    summary = (_capped(html_to_text(clean_html(article.summary[:MAX_HTML])), MAX_SUMMARY)
+               if article.summary else "")
+    summary = summary or summarize(plain)
+    canonical = canonical_url(url) if url else None
+    source = _source_name(article.source, url)
+    prepared = replace(
+        article, url=url, title=title or "(untitled)", content_html=content, content_text=text,
+        summary=xml_safe(strip_markup(summary)) or None, canonical_url=canonical,
+        source=xml_safe(source),
+        author=_name(article.author, MAX_NAME) or None if article.author else None,
+        tags=[t for t in dict.fromkeys(_name(t, MAX_NAME) for t in article.tags[:MAX_TAGS]) if t],
+        lang=language_tag(article.lang) or detect_lang(f"{title}\n{text}"),
+    )
+    prepared.content_hash = content_hash(prepared)
+    prepared.search_forms = (index_text(prepared.title), index_text(text))
+    # No URL: a reader-given identity (a feed's guid), else one from the content.
+    prepared.uid = canonical or article.uid or "urn:sha256:" + hashlib.sha256(
+        f"{source}\x1f{' '.join(text.split())}".encode("utf-8", "surrogatepass")).hexdigest()
+    return prepared
+
+
+@dataclass(slots=True)
+class PreparedFeed:
+    """A fetched body parsed and cleaned (in a worker process), ready to store."""
+
+    title: str | None
+    link: str | None
+    articles: list[Article]
+    skipped: list[str]
+    seen_again: list[str] = field(default_factory=list)  # fingerprints of unchanged entries
+
+
+PREPARE_VERSION = "1"  # part of every fingerprint: raise it when cleaning changes its output
+
+
+def fingerprint(entry: Article, now: datetime) -> str:
+    """The entry as the feed gave it, with what its source adds (name, tags, language): the
+    same fingerprint again means the same prepared article, so it need not be prepared."""
+    published = entry.published.isoformat() if entry.published and entry.published != now \
+        else ""  # an undated entry is dated ``now``, which changes every time
+    parts = [PREPARE_VERSION, entry.source, entry.uid, entry.url or "", entry.guid or "",
+             entry.title, entry.author or "", "\x1e".join(entry.tags), entry.summary or "",
+             entry.content_html, published, entry.lang or ""]
+    return hashlib.blake2b("\x1f".join(parts).encode("utf-8", "surrogatepass"),
+                           digest_size=16).hexdigest()
+
+
+def prepare_feed(state: SourceState, body: bytes, url: str, content_type: str,
+                 now: datetime) -> PreparedFeed:
+    """Parse a feed body and prepare every entry not seen before (``state.seen``).
+    CPU-bound: runs in a worker process."""
+    parsed = parse_feed(body, url, content_type, now)
+    result = PreparedFeed(parsed.title, parsed.link, [], [])
+    if parsed.entries_found > MAX_ENTRIES:
+        result.skipped.append(f"{url}: the feed lists {parsed.entries_found:,} entries; only "
+                              f"the first {len(parsed.articles):,} were read")
+    origin = source_feed(parsed, url, state.name)
+    for entry in parsed.articles:
+        entry.source = state.name
+        entry.source_feed = origin
+        entry.tags = list(dict.fromkeys([*state.tags, *entry.tags]))
+        entry.lang = state.lang or entry.lang
+        if entry.url is None and entry.guid:
+            entry.uid = f"guid:{state.slug}:{entry.guid}"
+        entry.fingerprint = fingerprint(entry, now)
+        if entry.fingerprint in state.seen:
+            result.seen_again.append(entry.fingerprint)
+            continue
+        try:
+            result.articles.append(prepare_article(entry))
+        except FeedsvcError as exc:
+            result.skipped.append(f"entry skipped: {exc}")
+    return result
+
+
+def source_feed(parsed: ParsedFeed, url: str, name: str) -> dict[str, str]:
+    """What an entry's ``atom:source`` says about the feed it came from."""
+    feed_id = parsed.feed_id if parsed.feed_id and ":" in parsed.feed_id else url
+    provenance = {"id": feed_id, "title": parsed.title or name, "link": url}
+    if parsed.link and is_http_url(parsed.link):
+        provenance["home"] = absolute_url(parsed.link, url)
+    if parsed.updated:
+        provenance["updated"] = format_date(parsed.updated)
+    return provenance
