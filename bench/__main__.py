@@ -21,12 +21,15 @@ from pathlib import Path
 
 from bench.fetching import FeedHost, HostClient, bench_fetch
 from bench.ingesting import bench_ingest
+from bench.parse_corpus import corpus_rows
 from bench.publishing import bench_publish
 from bench.report import Row, isolated, table
 from bench.search import bench_search
 from bench.serving import bench_serving
 
 WORKLOADS = ("ingest", "fetch", "publish", "search", "serve")
+# Only when asked for by --only: it needs a download (feedparser's source distribution).
+ON_REQUEST = ("parse-corpus",)
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--quick", action="store_true",
                         help="small sizes: a smoke run of every workload (seconds, not minutes)")
-    parser.add_argument("--only", choices=WORKLOADS, action="append",
+    parser.add_argument("--only", choices=WORKLOADS + ON_REQUEST, action="append",
                         help="run this workload (repeatable; default: all)")
     parser.add_argument("--feeds", type=int, help="feeds for the fetch workloads (1000)")
     parser.add_argument("--entries", type=int, help="entries per feed (50)")
@@ -92,6 +95,10 @@ def main() -> None:
     parser.add_argument("--articles", type=int,
                         help="archive size for the search and publish workloads (100000)")
     parser.add_argument("--seconds", type=int, help="length of each serving load run (10)")
+    parser.add_argument("--corpus", help="parse-corpus: a folder of feeds or feedparser's sdist "
+                        "(default: downloaded from PyPI)")
+    parser.add_argument("--verbose", action="store_true",
+                        help="parse-corpus: list every differing document, crash and miss")
     parser.add_argument("--peer", help="path to the feed-to-sqlite command (default: on PATH)")
     args = parser.parse_args()
     base = QUICK if args.quick else Sizes()
@@ -120,10 +127,12 @@ def main() -> None:
             rows += isolated("search", bench_search, folder / "search", sizes.articles)
         if "serve" in wanted:
             rows += isolated("serving", bench_serving, folder / "serve", sizes.seconds)
+        if "parse-corpus" in wanted:
+            rows += corpus_rows(args.corpus, args.verbose)
     print(f"machine: {platform.machine()} {platform.system()}, {os.cpu_count()} cores, Python "
           f"{platform.python_version()}; " + ", ".join(
               f"{name} {version(name)}" for name in (
-                  "httpx", "feedparser", "fastfeedparser", "lxml", "nh3", "feedgen",
+                  "httpx", "feedparser", "lxml", "nh3", "feedgen",
                   "sqlite-utils", "uvicorn", "starlette")) + f"; SQLite {sqlite3.sqlite_version}")
     print(f"sizes: {sizes.feeds:,} feeds x {sizes.entries} entries, {sizes.files:,} files, "
           f"{sizes.articles:,} articles{' (--quick)' if args.quick else ''}; "

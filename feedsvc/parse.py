@@ -1,9 +1,9 @@
 """Feed bodies to Articles: RSS 0.9x/1.0/2.0 and Atom via feedparser, JSON Feed via json.
 
-The common case, a well-formed UTF-8 RSS 2.0 or Atom 1.0 document without a DOCTYPE or
-``xml:base``, goes through fastfeedparser (lxml, C speed: 0.03 instead of 0.55 ms per
-entry); everything else, and anything it stumbles on, through feedparser, the robust one.
-Both get bytes (never a string they could take for a URL or path) and neither sanitizes:
+The common case, a plain well-formed UTF-8 RSS 2.0 or Atom 1.0 document, is read straight
+from an lxml tree (``plainfeed``: feedparser's own result shape at C speed); everything
+else through feedparser, the robust one. One builder turns either into articles. Parsers
+get bytes (never a string they could take for a URL or path) and nothing here sanitizes:
 cleaning happens once, in ``clean.py``.
 """
 
@@ -18,13 +18,12 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
-import fastfeedparser
 import feedparser
-from lxml import etree
 
 from feedsvc.dates import parse_date
 from feedsvc.errors import ParseError
 from feedsvc.models import Article
+from feedsvc.plainfeed import read_plain
 from feedsvc.text import html_to_text
 from feedsvc.urls import absolute_url, is_http_url
 
@@ -64,6 +63,7 @@ class ParsedFeed:
     feed_id: str | None = None  # the feed's own atom:id (Atom feeds only)
     entries_found: int = 0  # more than ``len(articles)`` when the feed was cut at MAX_ENTRIES
     updated: datetime | None = None  # when the feed says it last changed
+    notes: list[str] = field(default_factory=list)  # what was ignored, for the fetch report
 
 
 def _recode(body: bytes, content_type: str) -> tuple[bytes, str]:
@@ -102,98 +102,34 @@ def parse_robust(body: bytes, url: str, content_type: str, found: int,
     if not parsed.entries and not parsed.feed.get("title"):
         reason = parsed.get("bozo_exception") or "no feed elements found"
         raise ParseError(f"{url}: not a feed: {reason}")
-    feed = parsed.feed
-    result = ParsedFeed(title=_text(feed.get("title")), link=feed.get("link"),
-                        format=parsed.get("version") or "unknown",
-                        feed_id=feed.get("id") if isinstance(feed.get("id"), str) else None,
-                        updated=_when(feed, "updated_parsed", "published_parsed"),
-                        entries_found=found)
-    language = feed.get("language")
-    for entry in parsed.entries:
-        result.articles.append(_entry_article(entry, url, language, now))
-    return result
-
-
-# Parses only; never resolves an entity or reads a DTD, file or URL.
-_STRICT = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                          huge_tree=False, recover=False)
-_A = "{http://www.w3.org/2005/Atom}"
-_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
-_EMAIL_NAME = re.compile(r"^\s*\S+@\S+\s+\((.+)\)\s*$")  # RSS: "jane@example.org (Jane)"
-
-
-def _fast_tree(body: bytes, content_type: str) -> etree._Element | None:
-    """The root of a plain case fastfeedparser reads as feedparser would: well-formed UTF-8
-    RSS 2.0 or Atom 1.0, no DOCTYPE, no ``xml:base``, no XHTML content. None otherwise."""
-    charset = _HTTP_CHARSET.search(content_type)
-    if charset and charset.group(1).lower() not in {"utf-8", "utf8"}:
-        return None
-    declared = _XML_DECL.search(body[:512])
-    if declared and declared.group(2).lower() not in {b"utf-8", b"utf8"}:
-        return None
-    try:
-        root = etree.fromstring(body, _STRICT)
-    except (etree.XMLSyntaxError, ValueError):
-        return None
-    if root.getroottree().docinfo.doctype:
-        return None
-    # The words may be in the text (an article about XML); only the attributes count.
-    if (b"xml:base" in body and root.xpath("//@xml:base")) or (
-            b"xhtml" in body and root.xpath("//*[@type='xhtml']")):
-        return None
-    rss = root.tag == "rss" and root.get("version") == "2.0"
-    return root if rss or root.tag == f"{_A}feed" else None
+    return _parsed_feed(parsed, url, found, now)
 
 
 def parse_fast(body: bytes, url: str, content_type: str, found: int,
                now: datetime) -> ParsedFeed | None:
-    """The fast path; None when it does not apply or does not agree with the document.
+    """The fast path (``plainfeed``): the same articles as ``parse_robust`` for a plain
+    document, None for any other (or when it finds other than ``found`` entries)."""
+    plain = read_plain(body, content_type, url)
+    if plain is None or len(plain["entries"]) != found:
+        return None
+    if not plain["entries"] and not plain["feed"].get("title"):
+        return None  # feedparser says why it is not a feed
+    return _parsed_feed(plain, url, found, now)
 
-    A few things fastfeedparser leaves out or fills in on its own (a missing guid, all but
-    the first Atom author, a summary made from the content) are read from the tree."""
-    root = _fast_tree(body, content_type)
-    if root is None:
-        return None
-    atom = root.tag == f"{_A}feed"
-    elements = root.findall(f"{_A}entry") if atom else root.findall("channel/item")
-    try:
-        parsed = fastfeedparser.parse(body, include_media=False, include_enclosures=False)
-    except Exception:  # any failure here means: let feedparser read it
-        return None
-    entries = parsed.get("entries") or []
-    if not len(entries) == len(elements) == found:
-        return None
-    feed = parsed.get("feed") or {}
-    language = root.get(_XML_LANG) if atom else root.findtext("channel/language")
-    result = ParsedFeed(title=_text(feed.get("title")), link=feed.get("link"),
-                        format="atom10" if atom else "rss20",
-                        feed_id=feed.get("id") if atom else None,
-                        updated=parse_date(feed.get("updated")), entries_found=found)
-    if not entries and not result.title:
-        return None
-    for entry, element in zip(entries, elements, strict=True):
-        article = _fast_article(entry, url, now)
-        if atom:
-            _atom_details(article, element, entry)
-        else:
-            article.guid = (element.findtext("guid") or "").strip() or None
-        article.lang = _lang_in_scope(element, atom) or (language or "").strip() or None
-        result.articles.append(article)
+
+def _parsed_feed(parsed: Any, url: str, found: int, now: datetime) -> ParsedFeed:
+    """Articles from feedparser's result, or from ``plainfeed``'s copy of its shape."""
+    feed = parsed["feed"]
+    feed_id = feed.get("id")
+    result = ParsedFeed(title=_text(feed.get("title"), _is_html(feed.get("title_detail"))),
+                        link=feed.get("link"), format=parsed.get("version") or "unknown",
+                        feed_id=feed_id if isinstance(feed_id, str) else None,
+                        updated=_when(feed, "updated_parsed", "published_parsed"),
+                        entries_found=found)
+    language = feed.get("language")
+    for entry in parsed["entries"]:
+        result.articles.append(_entry_article(entry, url, language, now))
     return result
-
-
-def _fast_article(entry: Any, feed_url: str, now: datetime) -> Article:
-    content, summary = _fullest({"content": entry.get("content") or [],
-                                 "summary": entry.get("description") or ""})
-    names = []
-    for author in entry.get("authors") or []:
-        name = author.get("name") if isinstance(author, dict) else None
-        if name:
-            email_name = _EMAIL_NAME.match(name)
-            names.append(email_name.group(1) if email_name else name)
-    return _article(entry, feed_url, content, summary, names, entry.get("tags") or [],
-                    parse_date(entry.get("published")) or parse_date(entry.get("updated"))
-                    or now)
 
 
 def _article(entry: Any, feed_url: str, content: str, summary: str | None, authors: list[str],
@@ -203,7 +139,7 @@ def _article(entry: Any, feed_url: str, content: str, summary: str | None, autho
     link = absolute_url(link, feed_url) if link else None
     terms = [t.get("term") or t.get("label") for t in tags]
     return Article(
-        title=_text(entry.get("title")) or "",
+        title=_text(entry.get("title"), _is_html(entry.get("title_detail"))) or "",
         content_html=content,
         source="",
         url=link if is_http_url(link) else None,
@@ -216,32 +152,28 @@ def _article(entry: Any, feed_url: str, content: str, summary: str | None, autho
     )
 
 
-def _atom_details(article: Article, element: etree._Element, entry: Any) -> None:
-    names = [(n.text or "").strip() for n in element.iterfind(f"{_A}author/{_A}name")]
-    article.author = ", ".join(n for n in names if n) or None
-    terms = [c.get("term") or c.get("label") for c in element.iterfind(f"{_A}category")]
-    article.tags = [t.strip() for t in terms if t and t.strip()]
-    if element.find(f"{_A}summary") is None:  # not one made up from the content
-        article.content_html, article.summary = _fullest(
-            {"content": entry.get("content") or [], "summary": ""})
+_HTML_TYPES = {"text/html", "application/xhtml+xml"}
 
 
-def _lang_in_scope(element: etree._Element, atom: bool) -> str | None:
-    """The ``xml:lang`` in force where the entry's content is (as feedparser reports it)."""
-    content = element.find(f"{_A}content") if atom else None
-    node: etree._Element | None = content if content is not None else element
-    while node is not None:
-        lang = node.get(_XML_LANG)
-        if lang:
-            return lang.strip() or None
-        node = node.getparent()
-    return None
+def _is_html(detail: Any) -> bool | None:
+    """Whether the parser says a text is HTML; None when it does not say."""
+    kind = detail.get("type") if isinstance(detail, dict) else None
+    return kind in _HTML_TYPES if isinstance(kind, str) else None
 
 
-def _text(value: object) -> str | None:
+def _text(value: object, html: bool | None = None) -> str | None:
+    """A title or name as plain text. HTML (as the feed types it) is read as HTML: entities
+    unescaped, scripts left out. So is "plain" text holding tags: it is HTML escaped once
+    too often (feedparser types a title with a script or ``<body>`` text/plain), and its
+    tags would go anyway (titles are plain text); "a < b" stays as it is."""
     if not isinstance(value, str) or not value.strip():
         return None
-    return html_to_text(value) if "<" in value else " ".join(value.split())
+    if html or ("<" in value and _TAG.search(value)):
+        return html_to_text(value) if "<" in value or "&" in value else " ".join(value.split())
+    return " ".join(value.split())
+
+
+_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
 
 
 def _when(entry: Any, *keys: str) -> datetime | None:
@@ -255,28 +187,46 @@ def _when(entry: Any, *keys: str) -> datetime | None:
     return None
 
 
+def _body(value: object, detail: Any) -> str:
+    """A content or summary as HTML: plain text (as the feed types it) is escaped, its blank
+    lines kept as paragraphs, so "a <b> c" stays words and not a tag (issue 15)."""
+    if not isinstance(value, str):
+        return ""
+    if _is_html(detail) is not False:
+        return value
+    paragraphs = [p.strip() for p in value.split("\n\n") if p.strip()]
+    if len(paragraphs) < 2:
+        return escape(value, quote=False)
+    return "".join(f"<p>{escape(p, quote=False)}</p>" for p in paragraphs)
+
+
 def _fullest(entry: Any) -> tuple[str, str | None]:
     """(content, summary): the longest body wins; the summary is kept when it differs."""
-    bodies = [c.get("value", "") for c in entry.get("content", []) if isinstance(c, dict)]
-    summary = entry.get("summary") or ""
+    contents = [c for c in entry.get("content") or [] if isinstance(c, dict)]
+    bodies = [_body(c.get("value", ""), c) for c in contents]
+    detail = entry.get("summary_detail") or (contents[0] if contents else None)
+    summary = _body(entry.get("summary") or "", detail)
     content = max([*bodies, summary], key=len, default="")
     return content, summary if summary and summary != content else None
 
 
 def _entry_article(entry: Any, feed_url: str, language: str | None, now: datetime) -> Article:
     content, summary = _fullest(entry)
+    # An author may be known only by e-mail; feedparser then gives no name.
+    people = [a.get("name") or a.get("email") for a in entry.get("authors") or []
+              if isinstance(a, dict)]
     article = _article(
-        entry, feed_url, content, summary,
-        [a.get("name") for a in entry.get("authors", []) if a.get("name")],
-        entry.get("tags", []),
+        entry, feed_url, content, summary, [p for p in people if p],
+        entry.get("tags") or [],
         _when(entry, "published_parsed", "updated_parsed", "created_parsed") or now)
     article.lang = (entry.get("content", [{}])[0].get("language") if entry.get("content")
-                    else None) or language
+                    else None) or entry.get("language") or language
     return article
 
 
 def parse_json_feed(body: bytes, url: str, now: datetime) -> ParsedFeed:
-    """JSON Feed 1.0/1.1 (https://www.jsonfeed.org/version/1.1/)."""
+    """JSON Feed 1.0/1.1 (https://www.jsonfeed.org/version/1.1/). A field of the wrong type
+    is ignored (and named once in ``ParsedFeed.notes``); the item and the others stay."""
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -287,40 +237,64 @@ def parse_json_feed(body: bytes, url: str, now: datetime) -> ParsedFeed:
     items = data.get("items")
     if not isinstance(items, list):
         raise ParseError(f"{url}: not a feed: JSON Feed without items")
-    result = ParsedFeed(title=_text(data.get("title")), link=data.get("home_page_url"),
+    fields = _JsonFields()
+    result = ParsedFeed(title=_text(fields.get(data, "title")),
+                        link=fields.get(data, "home_page_url"),
                         format="json" + str(data["version"]).rsplit("/", 1)[-1],
                         entries_found=len(items))
+    language = fields.get(data, "language")
     for item in items[:MAX_ENTRIES]:
         if isinstance(item, dict):
-            result.articles.append(_json_item(item, url, data, now))
+            result.articles.append(_json_item(item, url, language, fields, now))
+        else:
+            fields.wrong.add(f"items[] ({type(item).__name__}, not an object)")
+    if fields.wrong:
+        result.notes.append(f"{url}: JSON Feed fields of the wrong type ignored: "
+                            + ", ".join(sorted(fields.wrong)))
     return result
 
 
-def _json_item(item: dict[str, Any], feed_url: str, feed: dict[str, Any],
-               now: datetime) -> Article:
-    link = item.get("url") or item.get("external_url")
-    link = absolute_url(link, feed_url) if isinstance(link, str) else None
-    html = item.get("content_html")
-    if not isinstance(html, str) or not html:
-        text = item.get("content_text") if isinstance(item.get("content_text"), str) else ""
-        html = "".join(f"<p>{escape(p, quote=False)}</p>" for p in str(text).split("\n\n")
+@dataclass(slots=True)
+class _JsonFields:
+    """Typed reads of JSON Feed fields; what had the wrong type is remembered, once."""
+
+    wrong: set[str] = field(default_factory=set)
+
+    def get(self, obj: dict[str, Any], key: str, kind: type | tuple[type, ...] = str,
+            where: str = "") -> Any:
+        value = obj.get(key)
+        if value is None or (isinstance(value, kind) and not isinstance(value, bool)):
+            return value
+        self.wrong.add(f"{where}{key} ({type(value).__name__})")
+        return None
+
+
+def _json_item(item: dict[str, Any], feed_url: str, language: str | None,
+               fields: _JsonFields, now: datetime) -> Article:
+    def get(key: str, kind: type | tuple[type, ...] = str) -> Any:
+        return fields.get(item, key, kind, "items[].")
+
+    link = get("url") or get("external_url")
+    link = absolute_url(link, feed_url) if link else None
+    html = get("content_html")
+    if not html:
+        text = get("content_text") or ""
+        html = "".join(f"<p>{escape(p, quote=False)}</p>" for p in text.split("\n\n")
                        if p.strip())
-    authors = item.get("authors") or ([item["author"]] if isinstance(item.get("author"), dict)
-                                      else [])
-    names = [a.get("name") for a in authors if isinstance(a, dict) and a.get("name")]
-    guid = item.get("id")
+    authors = get("authors", list) or ([item["author"]] if get("author", dict) else [])
+    names = [a.get("name") for a in authors if isinstance(a, dict)]
+    guid = get("id", (str, int, float))
+    tags = get("tags", list) or []
     return Article(
-        title=_text(item.get("title")) or "",
+        title=_text(get("title")) or "",
         content_html=html,
         source="",
         url=link if is_http_url(link) else None,
-        author=", ".join(str(n) for n in names) or None,
-        tags=[str(t) for t in item.get("tags", []) if isinstance(t, str | int)],
-        published=parse_date(item.get("date_published")) or parse_date(
-            item.get("date_modified")) or now,
-        summary=item.get("summary") if isinstance(item.get("summary"), str) else None,
+        author=", ".join(n for n in names if isinstance(n, str) and n) or None,
+        tags=[str(t) for t in tags if isinstance(t, str | int) and not isinstance(t, bool)],
+        published=parse_date(get("date_published")) or parse_date(get("date_modified")) or now,
+        summary=get("summary"),
         guid=str(guid) if guid is not None else None,
-        lang=item.get("language") or feed.get("language"),
+        lang=get("language") or language,
         origin=feed_url,
     )
-

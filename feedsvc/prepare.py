@@ -109,7 +109,7 @@ class PreparedFeed:
     seen_again: list[str] = field(default_factory=list)  # fingerprints of unchanged entries
 
 
-PREPARE_VERSION = "1"  # part of every fingerprint: raise it when cleaning changes its output
+PREPARE_VERSION = "2"  # part of every fingerprint: raise it when cleaning changes its output
 
 
 def fingerprint(entry: Article, now: datetime) -> str:
@@ -129,7 +129,7 @@ def prepare_feed(state: SourceState, body: bytes, url: str, content_type: str,
     """Parse a feed body and prepare every entry not seen before (``state.seen``).
     CPU-bound: runs in a worker process."""
     parsed = parse_feed(body, url, content_type, now)
-    result = PreparedFeed(parsed.title, parsed.link, [], [])
+    result = PreparedFeed(parsed.title, parsed.link, [], list(parsed.notes))
     if parsed.entries_found > MAX_ENTRIES:
         result.skipped.append(f"{url}: the feed lists {parsed.entries_found:,} entries; only "
                               f"the first {len(parsed.articles):,} were read")

@@ -33,6 +33,8 @@ def html_to_text(markup: str, media_text: bool = True) -> str:
 
 
 _PLAIN_ALT = {"", "img", "image", "photo", "picture"}
+# Code, not words: a raw feed title holding a script must not show its source (issue 15).
+_NOT_TEXT = {"head", "script", "style"}
 
 
 def html_texts(markup: str) -> tuple[str, str]:
@@ -61,7 +63,7 @@ def _texts(markup: str, full: bool, plain: bool) -> tuple[str, str]:
         if element.text:
             _add(sinks, element.text)
         for child in element:
-            if isinstance(child.tag, str) and child.tag != "head":
+            if isinstance(child.tag, str) and child.tag not in _NOT_TEXT:
                 walk(child, media)
             if child.tail:
                 _add(sinks, child.tail)

@@ -16,7 +16,7 @@ def test_quick_bench_prints_every_workload() -> None:
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     lines = done.stdout.splitlines()
-    assert lines[0].startswith("machine: ") and "fastfeedparser" in lines[0]
+    assert lines[0].startswith("machine: ") and "feedparser" in lines[0]
     rows = {line.split("  ")[0].strip(): line for line in lines[2:]}
     for workload, unit in [
         ("file ingest", "articles/s"),
