@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
-from bench.fetching import FeedHost, HostClient, bench_fetch
+from bench.fetching import FeedHost, HostClient, bench_fetch, bench_fetch_real
 from bench.ingesting import bench_ingest
 from bench.parse_corpus import corpus_rows
 from bench.publishing import bench_publish
@@ -27,7 +27,7 @@ from bench.report import Row, isolated, table
 from bench.search import bench_search
 from bench.serving import bench_serving
 
-WORKLOADS = ("ingest", "fetch", "publish", "search", "serve")
+WORKLOADS = ("ingest", "fetch", "fetch-real", "publish", "search", "serve")
 # Only when asked for by --only: it needs a download (feedparser's source distribution).
 ON_REQUEST = ("parse-corpus",)
 
@@ -48,7 +48,7 @@ def peer_row(peer: str | None, host: HostClient, folder: Path, ours: float | Non
     if not peer:
         return Row("peer: feed-to-sqlite, same feeds", "not run", "",
                    "pip install feed-to-sqlite (a separate venv is fine), pass --peer PATH")
-    database = folder / "peer.db"
+    database = folder / f"peer-{time.time_ns()}.db"  # one per run: two workloads use the peer
     started = time.perf_counter()
     subprocess.run([peer, str(database), *host.urls()], check=True, stdout=subprocess.DEVNULL)
     elapsed = time.perf_counter() - started
@@ -121,6 +121,17 @@ def main() -> None:
             finally:
                 host.stop()
             rows += [*with_peer_ratios(fetched, peer), peer]
+        if "fetch-real" in wanted:
+            host = FeedHost(sizes.feeds, sizes.entries, real=True)
+            try:
+                fetched = isolated("fetch (seed markup)", bench_fetch_real,
+                                   folder / "fetch-real", host.client, sizes.entries)
+                peer = peer_row(args.peer or shutil.which("feed-to-sqlite"), host.client, folder,
+                                _rate(fetched, "first fetch (seed markup): archive, clean, index"))
+            finally:
+                host.stop()
+            rows += [*with_peer_ratios(fetched, peer), peer._replace(
+                workload="peer: feed-to-sqlite, seed-markup feeds")]
         if "publish" in wanted:
             rows += isolated("publish", bench_publish, folder / "publish", sizes.articles)
         if "search" in wanted:

@@ -15,6 +15,7 @@ import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,7 +25,9 @@ import yaml
 from bench.report import Row
 from bench.workload import rss_feed
 from feedsvc.config import load_config
+from feedsvc.models import SourceState
 from feedsvc.pipeline import fetch_sources, publish_site
+from feedsvc.prepare import prepare_feed
 
 MODES = ("conditional", "ignore", "grown")
 T = TypeVar("T")
@@ -48,9 +51,9 @@ class HostClient:
 class FeedHost:
     """Generated feeds over HTTP/1.1 keep-alive on 127.0.0.1, from another process."""
 
-    def __init__(self, feeds: int, entries: int) -> None:
+    def __init__(self, feeds: int, entries: int, real: bool = False) -> None:
         ready: multiprocessing.Queue[int] = multiprocessing.Queue()
-        self.process = multiprocessing.Process(target=_serve, args=(feeds, entries, ready),
+        self.process = multiprocessing.Process(target=_serve, args=(feeds, entries, ready, real),
                                                daemon=True)
         self.process.start()
         self.client = HostClient(f"http://127.0.0.1:{ready.get(timeout=600)}", feeds)
@@ -60,7 +63,7 @@ class FeedHost:
         self.process.join(10)
 
 
-def _serve(feeds: int, entries: int, ready: multiprocessing.Queue[int]) -> None:
+def _serve(feeds: int, entries: int, ready: multiprocessing.Queue[int], real: bool) -> None:
     async def main() -> None:
         bodies: dict[str, dict[str, bytes]] = {"conditional": {}, "grown": {}}
         mode = ["conditional"]
@@ -69,7 +72,7 @@ def _serve(feeds: int, entries: int, ready: multiprocessing.Queue[int]) -> None:
             rng = random.Random(7)
             for i in range(feeds):
                 bodies[kind][f"/f{i}.xml"] = rss_feed(i, entries, f"http://127.0.0.1:{port}",
-                                                      rng, extra)
+                                                      rng, extra, real)
 
         async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             try:
@@ -157,3 +160,31 @@ def _timed(work: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T, float]
     started = time.perf_counter()
     result = work(*args, **kwargs)
     return result, time.perf_counter() - started
+
+
+def bench_fetch_real(folder: Path, host: HostClient, entries: int) -> list[Row]:
+    """The first fetch on feeds whose bodies are the seeds' and samples' own markup
+    (issue 15: the generated bodies are easier than real ones), and what preparing one
+    such entry costs on one core."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.yaml").write_text(yaml.safe_dump({
+        "database": "a.db", "inbox": "inbox", "public": {"dir": "public"},
+        "sources": [{"name": f"Feed {i}", "url": url} for i, url in enumerate(host.urls())],
+        "fetch": {"concurrency": 10, "per_host": 10},
+    }))
+    config = load_config(folder / "config.yaml")
+    reports, fetched = _timed(fetch_sources, config, force=True)
+    new = sum(r.new for r in reports)
+    rows = [Row("first fetch (seed markup): archive, clean, index",
+                f"{new / fetched:,.0f} entries/s", ">= 2x peer",
+                f"{new:,} of {host.feeds * entries:,} entries in {fetched:.1f} s")]
+    rng = random.Random(3)
+    feeds = [rss_feed(i, 100, "http://127.0.0.1:1", rng, real=True) for i in range(3)]
+    state = SourceState(id=1, name="Seeds", slug="seeds", url="http://127.0.0.1:1/f")
+    best = min(_timed(lambda: [prepare_feed(state, body, state.url, "application/xml",
+                                            datetime.now(UTC)) for body in feeds])[1]
+               for _ in range(3)) / 300
+    rows.append(Row("prepare one entry (seed markup), one core", f"{best * 1000:.2f} ms",
+                    "<= 0.7 ms", "parse, clean, text, summary, language, search forms; "
+                    "best of 3 runs over 300 entries"))
+    return rows

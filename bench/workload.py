@@ -3,10 +3,12 @@ ad slots, escaped markup and tracking parameters."""
 
 from __future__ import annotations
 
+import functools
 import random
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from html import escape
+from pathlib import Path
 
 ZH = ("联合国秘书长古特雷斯昨天告诉中国，他期待中国政府允许联合国人权事务高级专员前往新疆进行"
       "可信的访问。"
@@ -28,7 +30,31 @@ def article_html(rng: random.Random, n: int) -> str:
     return figure + "".join(paragraphs[:3]) + ads + escaped + "".join(paragraphs[4:]) + link
 
 
-def rss_feed(feed: int, entries: int, base: str, rng: random.Random, extra: int = 0) -> bytes:
+_DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
+
+
+@functools.cache
+def real_bodies() -> tuple[str, ...]:
+    """The markup of the seed post and the 39 sample posts, front matter cut off: real and
+    escaped HTML mixed, lazy images, ad slots, embeds, about 4 KB each (issue 15)."""
+    bodies = []
+    for path in sorted([*(_DATA / "seeds").glob("*.txt"), *(_DATA / "samples").glob("*.md")]):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        end = text.find("\n---\n", 3) if text.startswith("---\n") else -1
+        text = text[end + 5:] if end >= 0 else text
+        if "<" in text:
+            bodies.append(text)
+    return tuple(bodies)
+
+
+def real_html(rng: random.Random, n: int) -> str:
+    """A seed or sample body, varied: numbered so no two entries are the same text."""
+    body = rng.choice(real_bodies())
+    return body.replace("</p>", f" ({n})</p>", 1) if "</p>" in body else f"<p>({n})</p>{body}"
+
+
+def rss_feed(feed: int, entries: int, base: str, rng: random.Random, extra: int = 0,
+             real: bool = False) -> bytes:
     now = datetime(2026, 1, 1, tzinfo=UTC)
     items = []
     for k in range(entries + extra):
@@ -38,7 +64,8 @@ def rss_feed(feed: int, entries: int, base: str, rng: random.Random, extra: int 
             f"<item><title>Story {n} 新闻 {n}</title>"
             f"<link>{base}/story/{n}?utm_medium=rss</link><guid>{base}/story/{n}</guid>"
             f"<pubDate>{when}</pubDate><category>tag{n % 7}</category>"
-            f"<description>{escape(article_html(rng, n))}</description></item>")
+            f"<description>{escape((real_html if real else article_html)(rng, n))}"
+            "</description></item>")
     return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
             f"<title>Feed {feed}</title><link>{base}/</link>{''.join(items)}</channel></rss>"
             ).encode()

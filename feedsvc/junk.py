@@ -6,6 +6,7 @@ under a comment naming it; ``clean.py`` applies every rule to every article.
 
 from __future__ import annotations
 
+import functools
 import re
 
 # Removed with everything inside them, whatever the outlet.
@@ -57,5 +58,8 @@ JUNK_TOKEN = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=4096)
 def is_junk_token(token: str) -> bool:
+    """Cached: class names repeat across an outlet's articles (``img-fluid``, ``lazyload``),
+    and the alternation of every pattern is the costly part of junk removal."""
     return bool(JUNK_TOKEN.fullmatch(token.strip()))

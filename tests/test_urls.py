@@ -1,6 +1,10 @@
-import pytest
+import random
+from urllib.parse import urljoin
 
-from feedsvc.urls import ascii_url, canonical_url, is_http_url, strip_tracking
+import pytest
+from feedparser.urls import _urljoin
+
+from feedsvc.urls import ascii_url, canonical_url, is_http_url, joins_unchanged, strip_tracking
 
 CASES = [
     ("https://example.com/a?utm_source=rss&utm_medium=feed", "https://example.com/a"),
@@ -47,3 +51,21 @@ def test_ascii_url_keeps_fragment_and_encodes_non_ascii() -> None:
 @pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,x", "ftp://x.org/", "/rel", ""])
 def test_only_http_urls_count(url: str) -> None:
     assert not is_http_url(url)
+
+
+def test_the_urljoin_shortcut_changes_nothing() -> None:
+    """``joins_unchanged`` skips urljoin only where urljoin would hand the URL back as it is
+    (checked here on 20,000 random URLs and bases; on 1,000,000 when it was written)."""
+    rng = random.Random(7)
+    alphabet = "ab/?#;:.%&=-_~ \\@[]中AZ09\t"
+    bases = ["http://127.0.0.1:1/f", "https://e.org/a/b?x=1", "http://x", "ftp://h/x",
+             "http://[::1]/x"]
+    taken = 0
+    for _ in range(20_000):
+        url = rng.choice(["http://", "https://", "HTTP://", "http:///", "https://e.org/", ""]) \
+            + "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14)))
+        if joins_unchanged(url):
+            taken += 1
+            base = rng.choice(bases)
+            assert urljoin(base, url) == url == _urljoin(base, url), (base, url)
+    assert taken > 1000
