@@ -49,8 +49,10 @@ def _bigrams(run: str) -> str:
     (a third faster than joining two-character strings); a short one, most runs between
     punctuation, is joined directly, cheaper than the encoding round trip."""
     length = len(run)
-    if length == 1:
+    if length <= 2:
         return f" {run} "
+    if length == 3:
+        return f" {run[:2]} {run[1:]} "
     if length < 8:
         return " " + " ".join([run[i:i + 2] for i in range(length - 1)]) + " "
     units = array(_UNIT, run.encode(_UTF32))
