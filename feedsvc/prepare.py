@@ -9,9 +9,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from html import escape
 from urllib.parse import urlsplit
 
-from feedsvc.clean import clean_html
+from feedsvc.clean import clean_html, sanitize_html
 from feedsvc.dates import format_date
 from feedsvc.errors import FeedsvcError, ParseError
 from feedsvc.formats.wire import derive_title
@@ -64,6 +65,27 @@ def _name(text: str, limit: int) -> str:
     return _capped(xml_safe(clean_name(text[:limit * 4])), limit)
 
 
+def clean_body(markup: str, url: str | None, title: str) -> tuple[str, str, str]:
+    """(cleaned HTML, its text, its text without media). No rule may leave less text than
+    the title when the body had more (issue 16): then the body is cleaned again without
+    the title-repeat rule, and if junk rules took the words, its own text is kept."""
+    content = xml_safe(clean_html(markup, url, title))
+    text, plain = html_texts(content)
+    if len(text) >= len(title) and text:
+        return content, text, plain
+    words = html_to_text(markup)
+    if len(words) <= len(text):
+        return content, text, plain
+    if title:
+        content = xml_safe(clean_html(markup, url))
+        text, plain = html_texts(content)
+    if len(text) < min(len(title), len(words)) or not text:
+        content = xml_safe(sanitize_html("".join(
+            f"<p>{escape(p, quote=False)}</p>" for p in words.split("\n\n"))))
+        text, plain = html_texts(content)
+    return content, text, plain
+
+
 def prepare_article(article: Article) -> Article:
     """Clean the HTML and fill every derived field; the result is ready to store.
 
@@ -71,8 +93,7 @@ def prepare_article(article: Article) -> Article:
     ``MAX_HTML`` (the cleaner closes what the cut left open)."""
     url = article.url.strip() if article.url and is_http_url(article.url) else None
     title = _name(article.title, MAX_TITLE)
-    content = xml_safe(clean_html(article.content_html[:MAX_HTML], url, title))
-    text, plain = html_texts(content)
+    content, text, plain = clean_body(article.content_html[:MAX_HTML], url, title)
     if not title:
         title = derive_title(text.split("\n", 1)[0]) if text else ""
     if not title and not text:

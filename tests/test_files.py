@@ -1,5 +1,6 @@
 """Each input format, detected by content, read into an Article."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -7,6 +8,7 @@ import pytest
 from feedsvc.errors import ParseError
 from feedsvc.files import read_article_file, sniff_format
 from feedsvc.formats.frontmatter import parse_front_matter, split_front_matter
+from feedsvc.prepare import prepare_article
 
 from .conftest import DATA, SAMPLES, SEED_POST, SEED_WIRE
 
@@ -31,8 +33,10 @@ def test_seed_wire_copy() -> None:
     article = read_article_file(SEED_WIRE)
     assert sniff_format(text) == "wire"
     assert article.source == "AFP"
-    assert article.title.startswith("UN Secretary-General Antonio Guterres told leaders in Beijing")
-    assert len(article.title) <= 101
+    assert article.title == ""  # no headline: derived when prepared, never taken from the body
+    title = prepare_article(article).title
+    assert title.startswith("UN Secretary-General Antonio Guterres told leaders in Beijing")
+    assert len(title) <= 101
     assert article.url is None
     lines = [line for line in text.splitlines() if line.strip()]
     assert article.content_html.count("<p>") == len(lines)
@@ -172,3 +176,32 @@ def test_legacy_encoded_post(tmp_path: Path) -> None:
     article = read_article_file(path)
     assert article.title == "联合国秘书长期待中国允许人权专员赴疆展开可信访问"
     assert article.source == "聯合早報"
+
+
+WIRE = DATA / "wire"  # each case: NAME.txt and NAME.expect.json ("what" says what it exercises)
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in WIRE.glob("*.txt")))
+def test_wire_copy_keeps_its_lede_and_names_its_agency(name: str) -> None:
+    expected = json.loads((WIRE / f"{name}.expect.json").read_text(encoding="utf-8"))
+    raw = read_article_file(WIRE / f"{name}.txt")
+    article = prepare_article(raw)
+    assert (raw.source or None) == expected["agency"], expected["what"]
+    assert article.title == expected["title"], expected["what"]
+    assert article.content_text.split("\n\n")[0] == expected["first_paragraph"]
+
+
+@pytest.mark.parametrize(("line", "key", "value"), [
+    ('title: "unclosed', "title", "unclosed"),
+    ("title: 'unclosed", "title", "unclosed"),
+    ('author: Jane Roe"', "author", "Jane Roe"),
+    ('from: "https://e.org/a', "from", "https://e.org/a"),
+    ("summary: it's kept", "summary", "it's kept"),
+    ('tags: ["one", "two', "tags", ["one", "two"]),
+], ids=["title-open-double", "title-open-single", "author-close", "from", "apostrophe", "tags"])
+def test_recovered_front_matter_has_no_stray_quotes(line: str, key: str, value: object) -> None:
+    # A broken line (an unclosed quote) sends the whole block to line-by-line recovery.
+    values, recovered = parse_front_matter(f'{line}\ndate: 2022-02-06\nlayout: "post\n')
+    assert recovered
+    assert values[key] == value
+    assert values["layout"] == "post"

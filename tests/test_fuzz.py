@@ -111,6 +111,34 @@ def test_cleaning_keeps_every_visible_word_of_allowed_elements(parts: list[str])
     assert text.split() == expected
 
 
+def _words(markup: str) -> list[str]:
+    return lxml.html.fromstring(f"<div>{markup}</div>").text_content().split()
+
+
+@FUZZ
+@given(st.lists(documents, min_size=1, max_size=4), st.sampled_from(
+    ["none", "repeated", "heading", "other"]), words,
+       st.sampled_from(["", ' class="ad-slot"', ' class="share"']))
+def test_preparing_loses_no_word_but_junk_or_a_repeated_title(
+        parts: list[str], how: str, other: str, wrapper: str) -> None:
+    """Issue 16: for any article, no text of its body is lost except junk (and a leading
+    repeat of a title the article carries); a non-empty body never cleans to empty, nor to
+    less text than its title."""
+    first = " ".join(_words(parts[0]))
+    title = {"none": "", "repeated": first, "heading": first, "other": other}[how]
+    body = "".join(f"<p>{part}</p>" for part in parts)
+    if how == "heading":
+        body = f"<h2>{title}</h2>{body}"
+    body = f"<div{wrapper}>{body}</div>"
+    article = prepare_article(Article(title=title, content_html=body, source="S"))
+    kept = "".join(article.content_text.split())  # (a <td> outside a table runs words on)
+    assert kept, "a non-empty body cleaned to empty"
+    assert len(article.content_text) >= min(len(article.title), len(" ".join(_words(body))))
+    if not wrapper:  # junk may go; anything else must stay, but a repeat of the title
+        survivors = parts[1:] if title == first else parts
+        assert "".join(w for part in survivors for w in _words(part)) in kept
+
+
 @FUZZ
 @given(st.lists(st.one_of(documents, st.sampled_from(HOSTILE)), min_size=1, max_size=6),
        st.booleans())

@@ -69,13 +69,20 @@ def recover_front_matter(block: str) -> dict[str, object]:
 
 def _recover_value(raw: str) -> str | list[str]:
     raw = raw.strip()
-    if raw.startswith("[") and raw.endswith("]"):
-        return [_unquote(item) for item in raw[1:-1].split(",") if item.strip()]
+    if raw.startswith("["):  # a flow list, closed or not
+        items = raw[1:].removesuffix("]").split(",")
+        return [_unquote(item) for item in items if _unquote(item)]
     return _unquote(raw)
 
 
 def _unquote(raw: str) -> str:
+    """A recovered value without its quotes, also when one of the pair is missing (the YAML
+    broke on it): ``"unclosed`` is ``unclosed`` (issue 16)."""
     raw = raw.strip()
     if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "\"'":
-        raw = raw[1:-1]
+        return raw[1:-1].strip()
+    if raw[:1] in ("\"", "'"):
+        raw = raw[1:]
+    elif raw[-1:] in ("\"", "'") and raw.count(raw[-1]) == 1:
+        raw = raw[:-1]
     return raw.strip()
