@@ -178,7 +178,9 @@ _TAG = re.compile(r"</?[A-Za-z][^<>]*>")
 
 def _when(entry: Any, *keys: str) -> datetime | None:
     for key in keys:
-        value = entry.get(key)
+        # dict.get: the stored key itself, not feedparser's deprecated published -> updated
+        # fallback (which warns; the keys after the first are tried here anyway).
+        value = dict.get(entry, key)
         if value:
             try:
                 return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
