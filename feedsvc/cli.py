@@ -195,14 +195,17 @@ def sources(ctx: click.Context, as_json: bool) -> None:
     config = _config(ctx)
     states = list_sources(config)
     if as_json:
-        listing = [{k: v for k, v in asdict(s).items() if k != "seen"} for s in states]
+        listing = [{**{k: v for k, v in asdict(s).items() if k != "seen"},
+                    "problem": s.problem} for s in states]
         click.echo(json.dumps(listing, ensure_ascii=False, indent=2))
         return
     if not states:
         click.echo(f"no sources in {config.path}", err=True)
         return
     for state in states:
-        status = "disabled: " + state.disabled if state.disabled else state.last_status or "never"
+        status = ("disabled: " + state.disabled if state.disabled
+                  else f"error: {state.problem}" if state.last_status == "error" and state.problem
+                  else state.last_status or "never")
         click.echo(f"{state.name} ({state.slug})\n    {state.url}\n"
                    f"    last fetch {state.last_fetch or 'never'}, status {status}, "
                    f"etag {'yes' if state.etag else 'no'}, {state.articles} articles, "

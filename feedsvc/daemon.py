@@ -398,6 +398,7 @@ class Daemon:
             "last_publish": self.last_publish,
             "sources": [{"name": s.name, "slug": s.slug, "url": s.url,
                          "last_success": s.last_success, "last_status": s.last_status,
+                         "last_error": s.problem,
                          "failures": s.failures, "next_due": s.next_due,
                          "disabled": s.disabled} for s in self.states.values()],
         }

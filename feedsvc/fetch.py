@@ -90,16 +90,15 @@ class Fetcher:
                 async with asyncio.timeout(self.config.timeout_seconds):
                     return await self._get(url, headers)
             except TimeoutError:
-                raise FetchError(f"{url}: no complete answer within "
-                                 f"{self.config.timeout_seconds:g} seconds") from None
+                raise FetchError(f"{url}: timed out after {self.config.timeout_seconds:g} s "
+                                 "(no complete answer)") from None
             except httpx.TooManyRedirects:
                 raise FetchError(f"{url}: too many redirects") from None
             except httpx.UnsupportedProtocol as exc:
                 raise FetchError(f"{url}: redirected to a URL that is not http(s): {exc}") \
                     from None
             except httpx.HTTPError as exc:
-                raise FetchError(f"{url}: {type(exc).__name__}: {exc or 'request failed'}") \
-                    from exc
+                raise FetchError(f"{url}: {_describe(exc)}") from exc
 
     async def _get(self, url: str, headers: dict[str, str]) -> FetchResult:
         async with self.client.stream("GET", url, headers=headers) as response:
@@ -149,3 +148,25 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
         return None
     reference = now or datetime.now(when.tzinfo)
     return max(0.0, (when - reference).total_seconds())
+
+
+# What went wrong, in words: httpx's class names are not for people (issue 17).
+_HTTPX_PROBLEMS: tuple[tuple[type[httpx.HTTPError], str], ...] = (
+    (httpx.ConnectTimeout, "timed out while connecting"),
+    (httpx.ConnectError, "cannot connect"),
+    (httpx.ReadTimeout, "timed out while reading"),
+    (httpx.WriteTimeout, "timed out while sending"),
+    (httpx.PoolTimeout, "timed out waiting for a connection"),
+    (httpx.RemoteProtocolError, "the server broke the HTTP protocol"),
+    (httpx.ReadError, "the connection broke while reading"),
+    (httpx.WriteError, "the connection broke while sending"),
+    (httpx.DecodingError, "the body cannot be decoded (bad gzip, deflate or brotli data)"),
+    (httpx.ProxyError, "the proxy refused the request"),
+)
+
+
+def _describe(exc: httpx.HTTPError) -> str:
+    problem = next((words for kind, words in _HTTPX_PROBLEMS if isinstance(exc, kind)),
+                   "the request failed")
+    detail = str(exc).strip()
+    return f"{problem} ({detail})" if detail else problem

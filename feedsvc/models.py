@@ -224,6 +224,7 @@ class SourceState:
     last_fetch: str | None = None
     last_status: str | None = None
     last_success: str | None = None
+    last_error: str | None = None  # what went wrong the last time, for people
     failures: int = 0
     next_due: str | None = None
     disabled: str | None = None  # why, when the source is disabled (410 Gone)
@@ -231,6 +232,16 @@ class SourceState:
     # fingerprints of the entries archived last from this source: seen again, they are
     # neither cleaned nor stored again (filled by ``store.source_states(..., seen=True)``)
     seen: frozenset[str] = frozenset()
+
+    @property
+    def problem(self) -> str | None:
+        """The last error without the URL it starts with (shown beside it anyway):
+        ``HTTP 404 Not Found``, ``timed out after 20 s (no complete answer)``."""
+        if not self.last_error:
+            return None
+        head, sep, rest = self.last_error.partition(": ")
+        return rest if sep and rest and head.startswith(("http://", "https://")) \
+            else self.last_error
 
 
 @dataclass(slots=True)

@@ -15,6 +15,7 @@ from concurrent.futures import Executor, as_completed
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -334,7 +335,7 @@ def archive_outcome(db: Any, state: SourceState, outcome: FetchResult | FetchErr
                                last_status="410", last_error=report.error)
             return report
         if outcome.status not in (200, 304):
-            _fail(db, state, report, f"{outcome.url}: HTTP {outcome.status}", now,
+            _fail(db, state, report, f"{outcome.url}: {http_status(outcome.status)}", now,
                   outcome.retry_after)
             return report
         if isinstance(prepared, FeedsvcError):
@@ -374,6 +375,14 @@ def _store_entries(db: Any, state: SourceState, prepared: PreparedFeed, report: 
         report.count(result.status)
         if result.status != "unchanged":
             report.changed.append(result.article_id)
+
+
+def http_status(code: int) -> str:
+    """``HTTP 404 Not Found``: the code with its reason phrase, when it has one."""
+    try:
+        return f"HTTP {code} {HTTPStatus(code).phrase}"
+    except ValueError:
+        return f"HTTP {code}"
 
 
 def _fail(db: Any, state: SourceState, report: FetchReport, message: str, now: datetime,

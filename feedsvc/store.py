@@ -442,8 +442,8 @@ def _keep_revision(db: Database, article_id: int, replaced: str) -> None:
 
 
 _STATE_COLUMNS = ("id", "name", "slug", "url", "tags", "every", "lang", "etag", "last_modified",
-                  "last_fetch", "last_status", "last_success", "failures", "next_due",
-                  "disabled")
+                  "last_fetch", "last_status", "last_success", "last_error", "failures",
+                  "next_due", "disabled")
 
 
 def sync_sources(db: Database, sources: tuple[SourceConfig, ...], now: datetime) -> None:
@@ -491,7 +491,8 @@ def source_states(db: Database, source_id: int | None = None,
             tags=tuple(json.loads(values["tags"] or "[]")), every_seconds=values["every"] or 3600,
             lang=values["lang"], etag=values["etag"], last_modified=values["last_modified"],
             last_fetch=values["last_fetch"], last_status=values["last_status"],
-            last_success=values["last_success"], failures=values["failures"] or 0,
+            last_success=values["last_success"], last_error=values["last_error"],
+            failures=values["failures"] or 0,
             next_due=values["next_due"], disabled=values["disabled"], articles=row[-1],
             seen=_seen(db, values["id"]) if seen else frozenset(),
         ))

@@ -126,8 +126,13 @@ def test_fetch_and_sources_commands(cli, project: Path, feed_server) -> None:
     assert "联合早报 · 中国 (zaobao-china)" in listing.output
     assert "status 200, etag yes, 3 articles" in listing.output
     assert "1 consecutive failures" in listing.output
+    assert "status error: HTTP 500 Internal Server Error," in listing.output  # not just "error"
     states = json.loads(cli("sources", "--json").output)
     assert {s["name"]: s["failures"] for s in states} == {"联合早报 · 中国": 0, "Broken": 1}
+    assert {s["name"]: s["problem"] for s in states} == {
+        "联合早报 · 中国": None, "Broken": "HTTP 500 Internal Server Error"}
+    assert [s["last_error"] for s in states if s["name"] == "Broken"][0].endswith(
+        "/500: HTTP 500 Internal Server Error")
     again = cli("fetch")
     assert "Broken: skipped, waiting until" in again.output
     assert "联合早报 · 中国: not modified" not in again.output  # not due yet: skipped too

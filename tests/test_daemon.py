@@ -323,6 +323,7 @@ def test_failing_source_waits_out_its_backoff_across_restarts(
     assert len(feed_server.seen("/busy")) == 1
     (source,) = daemon.get("/healthz").json()["sources"]
     assert source["failures"] == 1 and source["last_status"] == "error"
+    assert source["last_error"] == "HTTP 429 Too Many Requests"
     assert daemon.stop() == 0
     again = start_daemon(config)
     time.sleep(3)

@@ -227,7 +227,7 @@ def test_timeout_is_an_error_and_others_still_fetch(project: Path, feed_server: 
     config = write_sources(project, [{"name": "Slow", "url": slow}, {"name": "Fine", "url": fine}],
                            FAST)
     reports = {r.source: r for r in fetch_sources(config, now=NOW)}
-    assert "no complete answer within 1 seconds" in (reports["Slow"].error or "")
+    assert "timed out after 1 s" in (reports["Slow"].error or "")
     assert reports["Fine"].new == 1
 
 
@@ -266,7 +266,7 @@ def test_malformed_feed_is_reported_and_harms_nothing(project: Path, feed_server
 def test_dead_server_is_an_error(project: Path) -> None:
     config = one_source(project, "http://127.0.0.1:9/feed")
     (report,) = fetch_sources(config, now=NOW)
-    assert report.error and "ConnectError" in report.error
+    assert report.error and "cannot connect" in report.error and "Error" not in report.error
 
 
 def test_hostile_entry_is_sanitized_in_the_published_feed(project: Path,
