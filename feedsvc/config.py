@@ -107,7 +107,8 @@ def load_config(path: str | Path) -> Config:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
-        raise ConfigError(f"{path}: no such configuration file (use --config FILE)") from None
+        raise ConfigError(f"{path}: no such configuration file (looked for {path.absolute()}; "
+                          f"use --config FILE or set {CONFIG_ENV})") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the configuration: {exc}") from exc
     except yaml.YAMLError as exc:

@@ -104,6 +104,7 @@ def test_missing_default_config(tmp_path: Path, monkeypatch) -> None:
     result = CliRunner().invoke(main, ["stats"])
     assert result.exit_code == 1
     assert "config.yaml: no such configuration file" in result.output
+    assert f"looked for {tmp_path / 'config.yaml'}" in result.output
 
 
 def test_fetch_and_sources_commands(cli, project: Path, feed_server) -> None:
