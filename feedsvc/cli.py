@@ -30,6 +30,11 @@ from feedsvc.server import create_app
 PROGRESS_MIN = 50  # files; fewer finish before a bar would help
 
 
+def counted(number: int, noun: str, plural: str | None = None) -> str:
+    """``1 article``, ``2 articles``: counts read as English."""
+    return f"{number:,} {noun if number == 1 else plural or noun + 's'}"
+
+
 class FeedsvcGroup(click.Group):
     """Turns every ``FeedsvcError`` into one line on stderr and exit code 1."""
 
@@ -89,7 +94,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], then_publish: bool) -> N
 
 def _print_publish(config: Config, jobs: int | None = None) -> None:
     report = publish_site(config, workers=jobs)
-    click.echo(f"published: {len(report.written)} files written, {report.unchanged} "
+    click.echo(f"published: {counted(len(report.written), 'file')} written, {report.unchanged} "
                f"unchanged, in {config.public.dir}")
 
 
@@ -121,8 +126,9 @@ def fetch(ctx: click.Context, names: tuple[str, ...], force: bool, then_publish:
         _print_fetch(report)
     failed = [r for r in reports if r.error]
     totals = [sum(getattr(r, k) for r in reports) for k in ("new", "updated", "unchanged")]
-    click.echo(f"fetched {len(reports)} sources: {totals[0]} new, {totals[1]} updated, "
-               f"{totals[2]} unchanged entries, {len(failed)} sources failed")
+    click.echo(f"fetched {counted(len(reports), 'source')}: {totals[0]} new, {totals[1]} "
+               f"updated, {counted(totals[2], 'unchanged entry', 'unchanged entries')}, "
+               f"{counted(len(failed), 'source')} failed")
     if then_publish:
         _print_publish(config)
     if failed:
@@ -165,8 +171,8 @@ def run(ctx: click.Context, once: bool, host: str | None, port: int | None) -> N
         if once:
             failures = runner.run(daemon.run_once())
             if failures:
-                click.echo(f"feedsvc: {failures} sources or files failed (see the log)",
-                           err=True)
+                what = counted(failures, "source or file", "sources or files")
+                click.echo(f"feedsvc: {what} failed (see the log)", err=True)
                 ctx.exit(1)
             return
         sock = listen(host or config.server.host,
@@ -208,8 +214,9 @@ def sources(ctx: click.Context, as_json: bool) -> None:
                   else state.last_status or "never")
         click.echo(f"{state.name} ({state.slug})\n    {state.url}\n"
                    f"    last fetch {state.last_fetch or 'never'}, status {status}, "
-                   f"etag {'yes' if state.etag else 'no'}, {state.articles} articles, "
-                   f"next due {state.next_due or 'now'}, {state.failures} consecutive failures")
+                   f"etag {'yes' if state.etag else 'no'}, {counted(state.articles, 'article')}, "
+                   f"next due {state.next_due or 'now'}, "
+                   f"{counted(state.failures, 'consecutive failure')}")
 
 
 class DateBound(click.ParamType):  # type: ignore[type-arg]  # generic in click 8.2+ only
@@ -260,6 +267,7 @@ def search(ctx: click.Context, words: tuple[str, ...], source: str | None, tag: 
     """
     filters = query.Filters(source=source, tag=tag, since=since, until=until)
     with store.archive(_config(ctx).database) as db:
+        query.check_filters(db, filters)
         hits = query.search_articles(db, " ".join(words), filters, limit=limit)
     records: list[dict[str, Any]] = [{
         "published": h.article.published, "source": h.article.source, "title": h.article.title,
@@ -309,6 +317,7 @@ def export(ctx: click.Context, fmt: str, source: str | None, tag: str | None,
     """
     filters = query.Filters(source=source, tag=tag, since=since, until=until)
     with store.archive(_config(ctx).database) as db:
+        query.check_filters(db, filters)
         if output is None:
             _export(db, filters, fmt, sys.stdout)
             return
@@ -318,7 +327,7 @@ def export(ctx: click.Context, fmt: str, source: str | None, tag: str | None,
         except OSError as exc:
             raise FeedsvcError(f"{output}: cannot write: {exc.strerror or exc}") from exc
     if not ctx.obj["quiet"]:
-        click.echo(f"exported {count} articles to {output}", err=True)
+        click.echo(f"exported {counted(count, 'article')} to {output}", err=True)
 
 
 def _export(db: Any, filters: query.Filters, fmt: str, stream: TextIO) -> int:
@@ -343,7 +352,7 @@ def reindex(ctx: click.Context) -> None:
     """Rebuild the full-text search index from the archived articles."""
     started = time.perf_counter()
     count = pipeline.reindex(_config(ctx))
-    click.echo(f"reindexed {count} articles in {time.perf_counter() - started:.1f} s")
+    click.echo(f"reindexed {counted(count, 'article')} in {time.perf_counter() - started:.1f} s")
 
 
 @main.command()
@@ -360,7 +369,8 @@ def stats(ctx: click.Context, as_json: bool) -> None:
         click.echo(json.dumps(figures, ensure_ascii=False, indent=2))
         return
     click.echo(f"archive:   {figures['database']} ({figures['database_bytes']:,} bytes)")
-    click.echo(f"articles:  {figures['articles']} ({figures['revisions']} earlier revisions kept)")
+    click.echo(f"articles:  {figures['articles']:,} ("
+               f"{counted(figures['revisions'], 'earlier revision')} kept)")
     click.echo(f"sources:   {figures['sources']}    tags: {figures['tags']}")
     click.echo(f"published: {figures['oldest'] or '-'} .. {figures['newest'] or '-'}")
     click.echo(f"last seen: {figures['last_ingest'] or '-'}")

@@ -190,6 +190,23 @@ class Filters:
         return clauses, params
 
 
+def check_filters(db: Any, filters: Filters) -> None:
+    """``QueryError`` naming a ``--source`` or ``--tag`` that names nothing in the archive
+    (an empty result would read as "no such articles"), with the names it does hold."""
+    for option, value, table in (("--source", filters.source, "sources"),
+                                 ("--tag", filters.tag, "tags")):
+        if not value:
+            continue
+        found = db.execute(f"SELECT 1 FROM {table} WHERE name = ? OR slug = ? LIMIT 1",
+                           [value, value]).fetchone()
+        if found is None:
+            names = [row[0] for row in db.execute(
+                f"SELECT name FROM {table} ORDER BY name LIMIT 8").fetchall()]
+            known = f"some there are: {', '.join(names)}" if names else "it holds none yet"
+            raise QueryError(f"{option} {value!r}: no such {table[:-1]} in the archive "
+                             f"({known})")
+
+
 def search_articles(db: Any, query: str, filters: Filters | None = None,
                     limit: int = 20, newest_first: bool = False) -> list[SearchHit]:
     """Articles matching ``query`` (see ``fts.parse_query``), most relevant first (or

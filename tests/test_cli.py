@@ -55,6 +55,19 @@ def test_search_filters_and_limit(cli, inbox: Path) -> None:
     assert table.exit_code == 0 and "[新疆]" in table.output
 
 
+def test_a_source_or_tag_that_names_nothing_is_an_error(cli, inbox: Path) -> None:
+    copy_into(inbox, SEED_POST, SEED_WIRE)
+    cli("ingest")
+    for command in (["search", "中国"], ["export"]):
+        for option, value, what in (("--source", "联合晚报", "source"), ("--tag", "nope", "tag")):
+            result = cli(*command, option, value)
+            assert result.exit_code == 1, (command, option)
+            assert f"{option} '{value}': no such {what} in the archive" in result.output
+            assert "Traceback" not in result.output
+    named = cli("export", "--source", "AFP", "-o", str(inbox.parent / "afp.jsonl"))
+    assert named.exit_code == 0 and "exported 1 article to" in named.output  # not "1 articles"
+
+
 def test_malformed_query_is_one_line(cli, inbox: Path) -> None:
     copy_into(inbox, SEED_POST)
     cli("ingest")
@@ -126,7 +139,8 @@ def test_fetch_and_sources_commands(cli, project: Path, feed_server) -> None:
     assert listing.exit_code == 0
     assert "联合早报 · 中国 (zaobao-china)" in listing.output
     assert "status 200, etag yes, 3 articles" in listing.output
-    assert "1 consecutive failures" in listing.output
+    assert "fetched 2 sources: 3 new, 0 updated, 0 unchanged entries, 1 source failed" in result.output
+    assert "1 consecutive failure" in listing.output and "1 consecutive failures" not in listing.output
     assert "status error: HTTP 500 Internal Server Error," in listing.output  # not just "error"
     states = json.loads(cli("sources", "--json").output)
     assert {s["name"]: s["failures"] for s in states} == {"联合早报 · 中国": 0, "Broken": 1}
