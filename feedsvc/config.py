@@ -15,7 +15,7 @@ from feedsvc.urls import is_http_url
 
 DEFAULT_CONFIG = "config.yaml"
 CONFIG_ENV = "FEEDSVC_CONFIG"
-TOP_KEYS = {"database", "inbox", "public", "sources", "fetch", "server"}
+TOP_KEYS = {"database", "inbox", "library", "public", "sources", "fetch", "server"}
 FETCH_KEYS = {"concurrency", "per_host", "timeout", "max_bytes", "user_agent"}
 SERVER_KEYS = {"host", "port", "max_age"}
 PUBLIC_KEYS = {"dir", "base_url", "entries_per_feed", "title"}
@@ -131,6 +131,8 @@ def load_config(path: str | Path) -> Config:
         path=str(path),
         database=resolve(top.get("database"), "database", "archive/archive.db"),
         inbox=resolve(top.get("inbox"), "inbox", "archive/inbox"),
+        library=tuple(resolve(folder, f"library[{n}]", "")
+                      for n, folder in enumerate(_folders(check, top.get("library")))),
         public=PublicConfig(
             dir=resolve(public.get("dir"), "public.dir", "archive/public"),
             base_url=base_url if base_url.endswith("/") else base_url + "/",
@@ -202,3 +204,14 @@ def _sources(check: _Checker, value: object) -> tuple[SourceConfig, ...]:
             lang=check.text(entry["lang"], f"{key}.lang") if "lang" in entry else None,
         ))
     return tuple(sources)
+
+
+def _folders(check: _Checker, value: object) -> list[str]:
+    """``library``: one folder or a list of them."""
+    if value is None:
+        return []
+    folders = [value] if isinstance(value, str) else value
+    if not isinstance(folders, list) or not all(isinstance(f, str) and f for f in folders):
+        raise check.fail("library", f"expected a folder or a list of folders, got "
+                                    f"{_shown(value)}")
+    return folders

@@ -109,6 +109,9 @@ class Daemon:
         self.config = config
         self.metrics = Metrics()
         self.inbox = InboxWatcher(config.inbox, settle)
+        # Library folders (the shipped samples): archived in place, never moved.
+        self.watchers = [self.inbox, *(InboxWatcher(folder, settle, keep=True)
+                                       for folder in config.library)]
         self.states: dict[str, SourceState] = {}
         self.started = utc_now()
         self.last_publish: str | None = None
@@ -194,7 +197,8 @@ class Daemon:
         return self.failures
 
     async def _one_cycle(self) -> None:
-        self.inbox.ready(settle=0.0)  # a first look, to see which files are still growing
+        for watcher in self.watchers:  # a first look, to see which files are still growing
+            watcher.ready(settle=0.0)
         await asyncio.sleep(0.5)
         await self._inbox_pass(settle=0.0)
         await asyncio.gather(*(self._fetch_source(slug) for slug in self.states))
@@ -309,7 +313,8 @@ class Daemon:
 
     async def _inbox_pass(self, settle: float | None = None) -> None:
         """Archive the inbox files that are ready, a batch per transaction."""
-        ready = await self._write(lambda _db: self.inbox.ready(settle=settle))
+        ready = await self._write(lambda _db: [path for watcher in self.watchers
+                                               for path in watcher.ready(settle=settle)])
         for start in range(0, len(ready), BATCH):
             if self._stopping.is_set():
                 return
@@ -317,8 +322,9 @@ class Daemon:
             self.metrics.ingested(report)
             self.failures += report.failed
             for name, reason in report.failures:
-                log.warning("%s: %s (moved to %s)", name, reason,
-                            Path(self.config.inbox) / "failed",
+                watcher = self._watcher_of(Path(name))
+                where = "left in place" if watcher.keep else f"moved to {watcher.inbox / 'failed'}"
+                log.warning("%s: %s (%s)", name, reason, where,
                             extra={"event": "ingest-failed", "file": name})
             log.info("inbox: %d new, %d updated, %d unchanged, %d failed", report.new,
                      report.updated, report.unchanged, report.failed,
@@ -334,10 +340,13 @@ class Daemon:
         report.add(results)
         for result in results:
             try:
-                self.inbox.file_away(result)
+                self._watcher_of(result.path).file_away(result)
             except FeedsvcError as exc:
                 log.error("%s", exc, extra={"event": "inbox-move-failed"})
         return report
+
+    def _watcher_of(self, path: Path) -> InboxWatcher:
+        return next((w for w in self.watchers[1:] if path.is_relative_to(w.inbox)), self.inbox)
 
     # -- publishing --------------------------------------------------------------------
 

@@ -20,10 +20,15 @@ PARTIAL_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".download", ".s
 
 
 class InboxWatcher:
-    def __init__(self, inbox: str | Path, settle: float = 2.0) -> None:
+    """The inbox (files moved out once archived) or, with ``keep``, a library folder (files
+    archived where they are, read again only when they change)."""
+
+    def __init__(self, inbox: str | Path, settle: float = 2.0, keep: bool = False) -> None:
         self.inbox = Path(inbox)
         self.settle = settle
+        self.keep = keep
         self._seen: dict[Path, tuple[int, int]] = {}  # path -> (size, mtime_ns) last scan
+        self._kept: dict[Path, tuple[int, int]] = {}  # library files as last archived
 
     def ready(self, now: float | None = None, settle: float | None = None) -> list[Path]:
         """Files that have not changed for ``settle`` seconds (default: the watcher's) and
@@ -39,6 +44,8 @@ class InboxWatcher:
                 continue  # gone between listing and stat
             shape = (info.st_size, info.st_mtime_ns)
             found[path] = shape
+            if self._kept.get(path) == shape:
+                continue  # a library file archived as it is
             # ctime too: a copy that keeps an old mtime (cp -p) still changes the ctime.
             age = now - max(info.st_mtime, info.st_ctime)
             before = self._seen.get(path)
@@ -55,13 +62,21 @@ class InboxWatcher:
         for folder, dirs, names in os.walk(self.inbox):
             here = Path(folder)
             dirs[:] = sorted(d for d in dirs if not d.startswith(".")
-                             and not (here == self.inbox and d in FILED_DIRS))
+                             and not (here == self.inbox and d in FILED_DIRS and not self.keep))
             files += [here / name for name in sorted(names)
                       if not name.startswith(".") and not name.endswith(PARTIAL_SUFFIXES)]
         return files
 
     def file_away(self, result: FileResult) -> Path:
-        """Move an ingested file to ``done/`` or ``failed/`` (with its ``.error``)."""
+        """Move an ingested file to ``done/`` or ``failed/`` (with its ``.error``); a library
+        file stays where it is, remembered until it changes."""
+        if self.keep:
+            try:
+                info = result.path.stat()
+                self._kept[result.path] = (info.st_size, info.st_mtime_ns)
+            except OSError:
+                self._kept.pop(result.path, None)
+            return result.path
         failed = result.status == "failed"
         relative = result.path.relative_to(self.inbox)
         target = _free_name(self.inbox / ("failed" if failed else "done") / relative)

@@ -82,6 +82,8 @@ class Config:
     database: str
     inbox: str
     public: PublicConfig
+    # folders of article files archived where they are: read, never moved (the samples)
+    library: tuple[str, ...] = ()
     sources: tuple[SourceConfig, ...] = ()
     fetch: FetchConfig = field(default_factory=FetchConfig)
     server: ServerConfig = field(default_factory=ServerConfig)

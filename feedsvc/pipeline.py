@@ -53,9 +53,10 @@ class PublishReport:
 def ingest_paths(config: Config, paths: Iterable[str | Path] | None = None,
                  progress: Callable[[list[Path]], Iterable[Path]] | None = None,
                  now: datetime | None = None) -> IngestReport:
-    """Read every article file under ``paths`` (default: the inbox) into the archive."""
+    """Read every article file under ``paths`` (default: the inbox and the library) into
+    the archive."""
     report = IngestReport()
-    wanted = [Path(p) for p in (paths or [config.inbox])]
+    wanted = [Path(p) for p in (paths or [config.inbox, *config.library])]
     for missing in (p for p in wanted if not p.exists()):
         report.failures.append((str(missing), "no such file or folder"))
     # Files the daemon has filed away under inbox/done and inbox/failed are not new input.

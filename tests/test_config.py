@@ -89,3 +89,14 @@ def test_server_section(tmp_path: Path) -> None:
 def test_bad_server_settings_name_the_key(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message.replace("(", r"\(")):
         load_config(write(tmp_path, text))
+
+
+def test_library_is_one_folder_or_a_list(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("library: archive/library\n", encoding="utf-8")
+    assert load_config(path).library == (str(tmp_path / "archive" / "library"),)
+    path.write_text("library: [a, b]\n", encoding="utf-8")
+    assert load_config(path).library == (str(tmp_path / "a"), str(tmp_path / "b"))
+    path.write_text("library: 3\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="library: expected a folder or a list of folders"):
+        load_config(path)

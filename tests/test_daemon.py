@@ -330,3 +330,34 @@ def test_failing_source_waits_out_its_backoff_across_restarts(
     assert len(feed_server.seen("/busy")) == 1  # the backoff is in the archive, not in memory
     assert "Retry-After" in daemon.output()
     assert again.stop() == 0
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_run_once_on_a_fresh_clone_leaves_git_status_clean(tmp_path: Path) -> None:
+    """The shipped config and samples, as a clone has them: the daemon archives the sample
+    library in place, so nothing tracked moves (issue 16)."""
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    shutil.copy(REPO / "config.yaml", clone)
+    shutil.copy(REPO / ".gitignore", clone)
+    shutil.copytree(REPO / "archive" / "library", clone / "archive" / "library")
+    shutil.copytree(REPO / "archive" / "inbox", clone / "archive" / "inbox")
+    git = ["git", "-C", str(clone), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "clone"], check=True)
+    (clone / "config.yaml").write_text((clone / "config.yaml").read_text(encoding="utf-8")
+                                       .replace("port: 8080", f"port: {free_port()}"))
+    subprocess.run([*git, "commit", "-qam", "port"], check=True)
+    result = subprocess.run([sys.executable, "-m", "feedsvc", "run", "--once"], cwd=clone,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "inbox: 39 new" in result.stderr  # the samples were archived...
+    status = subprocess.run([*git, "status", "--porcelain"], capture_output=True, text=True,
+                            check=True).stdout
+    assert status == ""  # ...and nothing tracked moved or changed
+    again = subprocess.run([sys.executable, "-m", "feedsvc", "run", "--once"], cwd=clone,
+                           capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0 and "0 new, 0 updated, 41 unchanged" in again.stderr
