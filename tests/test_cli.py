@@ -146,7 +146,7 @@ def test_fetch_and_sources_commands(cli, project: Path, feed_server) -> None:
     assert {s["name"]: s["failures"] for s in states} == {"联合早报 · 中国": 0, "Broken": 1}
     assert {s["name"]: s["problem"] for s in states} == {
         "联合早报 · 中国": None, "Broken": "HTTP 500 Internal Server Error"}
-    assert [s["last_error"] for s in states if s["name"] == "Broken"][0].endswith(
+    assert next(s["last_error"] for s in states if s["name"] == "Broken").endswith(
         "/500: HTTP 500 Internal Server Error")
     again = cli("fetch")
     assert "Broken: skipped, waiting until" in again.output
