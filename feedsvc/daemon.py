@@ -10,6 +10,7 @@ Publishing is debounced: a burst of changes regenerates each affected feed once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import signal
@@ -104,6 +105,21 @@ def event_loop_runner() -> asyncio.Runner:
     return asyncio.Runner(loop_factory=uvloop.new_event_loop)
 
 
+class _SkippedRunsAreNormal(logging.Filter):
+    """APScheduler warns when a job is due while its previous run is still going (a slow
+    feed polled every minute). That is the schedule working, not a fault: debug, not a
+    warning in every operator's log (issue 16)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "maximum number of running instances reached" in record.getMessage():
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return logging.getLogger("feedsvc.daemon").isEnabledFor(logging.DEBUG)
+        return True
+
+
+logging.getLogger("apscheduler.scheduler").addFilter(_SkippedRunsAreNormal())
+
+
 class Daemon:
     def __init__(self, config: Config, settle: float = 2.0) -> None:
         self.config = config
@@ -165,11 +181,12 @@ class Daemon:
                                      self.metrics, self.health, search_site(self.config))
                     server = make_server(app, sock, access_log)
                     tasks.append(asyncio.create_task(server.serve(sockets=[sock])))
-                tasks.append(asyncio.create_task(self._publisher()))
+                publisher = asyncio.create_task(self._publisher())
+                tasks += [publisher, asyncio.create_task(self._watch_inbox())]
                 self._start_scheduler()
                 self._publish_wanted.set()  # a fresh start publishes the whole archive
                 await self._stopping.wait()
-                await self._shutdown(server, tasks)
+                await self._shutdown(server, tasks, publisher)
         finally:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
@@ -227,26 +244,26 @@ class Daemon:
             if not due(state, now):
                 start = parse_date(state.next_due) or start  # wait out the backoff
             scheduler.add_job(
-                self._fetch_source, IntervalTrigger(seconds=state.every_seconds,
+                self._scheduled_fetch, IntervalTrigger(seconds=state.every_seconds,
                                                     jitter=min(state.every_seconds * 0.1, 60)),
                 args=[slug], id=f"source:{slug}", name=f"fetch {state.name}",
                 next_run_time=start)
-        scheduler.add_job(self._inbox_pass, IntervalTrigger(seconds=INBOX_POLL), id="inbox",
-                          name="inbox", next_run_time=now)
         scheduler.start()
         self.scheduler = scheduler
         self.metrics.scheduler_up.set(1)
         log.info("scheduler started: %d sources, inbox %s", len(self.states), self.inbox.inbox,
                  extra={"event": "start", "sources": len(self.states)})
 
-    async def _shutdown(self, server: _Server | None, tasks: list[asyncio.Task[Any]]) -> None:
+    async def _shutdown(self, server: _Server | None, tasks: list[asyncio.Task[Any]],
+                        publisher: asyncio.Task[Any]) -> None:
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)  # cancels the jobs still running
             self.metrics.scheduler_up.set(0)
         if server is not None:
             server.should_exit = True
-        for task in tasks[1:]:
-            task.cancel()
+        # The publisher waits for work forever: cancelled. The inbox watcher stops by itself
+        # once the batch it is writing has committed and been filed away.
+        publisher.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await self._drain()
         log.info("stopped", extra={"event": "stopped"})
@@ -261,6 +278,16 @@ class Daemon:
                                                      cancel_futures=True))
 
     # -- jobs --------------------------------------------------------------------------
+
+    async def _scheduled_fetch(self, slug: str) -> None:
+        """The scheduler's job. A stop cancels a fetch in flight: that is no error (the
+        source is fetched again at the next start), so it is not reported as one."""
+        try:
+            await self._fetch_source(slug)
+        except asyncio.CancelledError:
+            if not self._stopping.is_set():
+                raise
+            log.debug("fetch of %s cancelled by the stop", slug)
 
     async def _fetch_source(self, slug: str) -> None:
         state = self.states.get(slug)
@@ -310,6 +337,14 @@ class Daemon:
         job = self.scheduler.get_job(f"source:{state.slug}")
         if job is not None:
             job.modify(next_run_time=max(when, utc_now()))
+
+    async def _watch_inbox(self) -> None:
+        """Scan the inbox every ``INBOX_POLL`` seconds after the previous pass ended: a long
+        pass (a burst of files) delays the next scan, it never overlaps or skips one."""
+        while not self._stopping.is_set():
+            await self._inbox_pass()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), INBOX_POLL)
 
     async def _inbox_pass(self, settle: float | None = None) -> None:
         """Archive the inbox files that are ready, a batch per transaction."""

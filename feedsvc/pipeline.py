@@ -105,7 +105,7 @@ def store_files(db: Any, items: list[tuple[Path, Article | FeedsvcError]],
                     saved = store.save_article(db, article, now)
             except FeedsvcError as exc:
                 results.append(FileResult(path, "failed", _reason(exc, path)))
-                log.warning("%s", exc)
+                log.debug("%s", exc)  # reported once, by the caller (CLI or daemon)
                 continue
             results.append(FileResult(path, saved.status, article_id=saved.article_id))
     return results

@@ -136,6 +136,34 @@ def test_dropped_file_is_served_and_failures_are_filed(start_daemon: Callable[..
     metrics = daemon.get("/metrics").text
     assert 'feedsvc_entries_archived_total{origin="inbox",status="new"} 1.0' in metrics
     assert "feedsvc_inbox_files_failed_total 1.0" in metrics
+    assert daemon.stop() == 0
+    log = daemon.output()
+    assert log.count("broken.md: binary data") == 1  # reported once, not by every layer
+    assert "ERROR" not in log and "Traceback" not in log
+
+
+def test_a_stop_during_a_burst_is_clean(start_daemon: Callable[..., Daemon],
+                                        inbox: Path) -> None:
+    """A burst of files: passes longer than the poll interval are not 'skipped' with a
+    warning, and SIGTERM in the middle of a batch logs no error and loses no file."""
+    from bench.workload import inbox_files
+    files = inbox_files(1200)
+    old = time.time() - 60
+    for name, text in files:
+        (inbox / name).write_text(text, encoding="utf-8")
+        os.utime(inbox / name, (old, old))  # settled: taken at the first look
+    daemon = start_daemon()
+    wait_for(lambda: "inbox: 200 new" in daemon.output(), what="the first batch")
+    assert daemon.stop() == 0
+    log = daemon.output()
+    assert "ERROR" not in log and "Traceback" not in log and "CancelledError" not in log
+    assert "maximum number of running instances" not in log
+    assert "stopped" in log
+    done = list((inbox / "done").iterdir())
+    left = [p for p in inbox.iterdir() if p.is_file()]
+    assert len(done) + len(left) == len(files)  # every file filed away or still waiting
+    with sqlite3.connect(inbox.parent / "archive.db") as db:
+        assert db.execute("SELECT count(*) FROM articles").fetchone()[0] >= len(done)
 
 
 def test_a_burst_is_published_once_and_readers_keep_working(
