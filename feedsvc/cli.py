@@ -16,7 +16,7 @@ from typing import Any, TextIO
 import click
 
 from feedsvc import __version__, pipeline, query, store
-from feedsvc.config import config_path, load_config
+from feedsvc.config import config_path, load_config, served_at
 from feedsvc.daemon import Daemon, event_loop_runner, listen, serve_only
 from feedsvc.dates import date_bound
 from feedsvc.errors import FeedsvcError
@@ -166,28 +166,44 @@ def run(ctx: click.Context, once: bool, host: str | None, port: int | None) -> N
     """The daemon: fetch on schedule, ingest the inbox, publish, and serve the site."""
     config = _config(ctx)
     setup_logging(ctx.obj["verbose"], ctx.obj["quiet"], ctx.obj["log_json"], logging.INFO)
-    daemon = Daemon(config)
     with ArchiveLock(config.database), event_loop_runner() as runner:
         if once:
-            failures = runner.run(daemon.run_once())
+            failures = runner.run(Daemon(config).run_once())
             if failures:
                 what = counted(failures, "source or file", "sources or files")
                 click.echo(f"feedsvc: {what} failed (see the log)", err=True)
                 ctx.exit(1)
             return
-        sock = listen(host or config.server.host,
-                      config.server.port if port is None else port)
-        runner.run(daemon.run(sock, access_log=ctx.obj["verbose"] >= 1))
+        sock, config = _listen(config, host, port)
+        runner.run(Daemon(config).run(sock, access_log=ctx.obj["verbose"] >= 1))
+
+
+def _listen(config: Config, host: str | None, port: int | None) -> tuple[Any, Config]:
+    """The listening socket, and the config whose links follow the address served."""
+    sock = listen(host or config.server.host, config.server.port if port is None else port)
+    address = sock.getsockname()
+    config, warning = served_at(config, address[0], address[1])
+    if warning:
+        logging.getLogger("feedsvc.cli").warning("%s", warning)
+    return sock, config
 
 
 @main.command()
 @_server_options
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
-    """Serve the published site (public/) alone, without fetching or publishing."""
+    """Serve the published site (public/) alone, without fetching.
+
+    With the default public.base_url on another address, the site is published again for
+    that address first, so its links point where it is served."""
     config = _config(ctx)
     setup_logging(ctx.obj["verbose"], ctx.obj["quiet"], ctx.obj["log_json"], logging.INFO)
-    sock = listen(host or config.server.host, config.server.port if port is None else port)
+    published_for = config.public.base_url
+    sock, config = _listen(config, host, port)
+    if config.public.base_url != published_for and Path(config.database).exists():
+        logging.getLogger("feedsvc.cli").info(
+            "publishing for %s, where the site is served", config.public.base_url)
+        publish_site(config)
     app = create_app(config.public.dir, config.server.max_age, search=search_site(config))
     with event_loop_runner() as runner:
         runner.run(serve_only(app, sock, access_log=ctx.obj["verbose"] >= 1))

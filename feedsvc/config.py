@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ CONFIG_ENV = "FEEDSVC_CONFIG"
 TOP_KEYS = {"database", "inbox", "library", "public", "sources", "fetch", "server"}
 FETCH_KEYS = {"concurrency", "per_host", "timeout", "max_bytes", "user_agent"}
 SERVER_KEYS = {"host", "port", "max_age"}
+DEFAULT_BASE_URL = "http://127.0.0.1:8080/"
 PUBLIC_KEYS = {"dir", "base_url", "entries_per_feed", "title"}
 SOURCE_KEYS = {"name", "url", "slug", "tags", "every", "lang"}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
@@ -126,7 +128,7 @@ def load_config(path: str | Path) -> Config:
         return str((folder / Path(text).expanduser()).resolve())
 
     public = check.mapping(top.get("public"), "public", PUBLIC_KEYS)
-    base_url = check.url(public.get("base_url", "http://127.0.0.1:8080/"), "public.base_url")
+    base_url = check.url(public.get("base_url", DEFAULT_BASE_URL), "public.base_url")
     return Config(
         path=str(path),
         database=resolve(top.get("database"), "database", "archive/archive.db"),
@@ -215,3 +217,20 @@ def _folders(check: _Checker, value: object) -> list[str]:
         raise check.fail("library", f"expected a folder or a list of folders, got "
                                     f"{_shown(value)}")
     return folders
+
+
+def served_at(config: Config, host: str, port: int) -> tuple[Config, str | None]:
+    """The config for a site served at ``host:port``, and a warning or None.
+
+    With the default ``public.base_url``, links follow the address actually served
+    (``serve --port 9000`` links to port 9000, issue 16). A ``base_url`` set to something
+    else is kept, with a one-line warning when it names another address."""
+    shown = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host
+    shown = f"[{shown}]" if ":" in shown else shown
+    served = f"http://{shown}:{port}/"
+    if config.public.base_url == served:
+        return config, None
+    if config.public.base_url == DEFAULT_BASE_URL:
+        return replace(config, public=replace(config.public, base_url=served)), None
+    return config, (f"links in the site point to public.base_url {config.public.base_url}, "
+                    f"not to {served} where it is served")

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from feedsvc.config import load_config, parse_duration
+from feedsvc.config import load_config, parse_duration, served_at
 from feedsvc.errors import ConfigError
 
 
@@ -100,3 +100,18 @@ def test_library_is_one_folder_or_a_list(tmp_path: Path) -> None:
     path.write_text("library: 3\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="library: expected a folder or a list of folders"):
         load_config(path)
+
+
+def test_served_address_replaces_only_the_default_base_url(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("public: {base_url: 'http://127.0.0.1:8080/'}\n", encoding="utf-8")
+    config = load_config(path)
+    assert served_at(config, "127.0.0.1", 8080) == (config, None)
+    moved, warning = served_at(config, "0.0.0.0", 9000)
+    assert moved.public.base_url == "http://127.0.0.1:9000/" and warning is None
+    assert served_at(config, "::1", 9000)[0].public.base_url == "http://[::1]:9000/"
+    path.write_text("public: {base_url: 'https://e.org/news/'}\n", encoding="utf-8")
+    chosen = load_config(path)
+    kept, warning = served_at(chosen, "127.0.0.1", 9000)
+    assert kept.public.base_url == "https://e.org/news/"
+    assert warning and "https://e.org/news/" in warning and "http://127.0.0.1:9000/" in warning

@@ -389,3 +389,42 @@ def test_run_once_on_a_fresh_clone_leaves_git_status_clean(tmp_path: Path) -> No
     again = subprocess.run([sys.executable, "-m", "feedsvc", "run", "--once"], cwd=clone,
                            capture_output=True, text=True, timeout=120)
     assert again.returncode == 0 and "0 new, 0 updated, 41 unchanged" in again.stderr
+
+
+@pytest.mark.parametrize("base_url", ["http://127.0.0.1:8080/", "https://news.example.org/"],
+                         ids=["default", "explicit"])
+def test_served_links_follow_the_port_unless_the_base_url_was_chosen(
+        project: Path, inbox: Path, base_url: str) -> None:
+    config = project / "config.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "http://127.0.0.1:8080/", base_url), encoding="utf-8")
+    shutil.copy(SEED_POST, inbox / "post.md")
+    for command in ("ingest", "publish"):
+        subprocess.run([sys.executable, "-m", "feedsvc", "--config", str(config), command],
+                       check=True, capture_output=True)
+    port = free_port()
+    with (project / "serve.log").open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "feedsvc", "--config", str(config), "serve", "--port",
+             str(port)], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        def opml() -> str | None:
+            try:
+                return httpx.get(f"http://127.0.0.1:{port}/feeds.opml", timeout=2).text
+            except httpx.TransportError:
+                return None
+
+        text = str(wait_for(opml, what="feedsvc serve"))
+        index = httpx.get(f"http://127.0.0.1:{port}/").text
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    output = (project / "serve.log").read_text(encoding="utf-8")
+    if base_url.startswith("http://127.0.0.1:8080"):
+        assert f"http://127.0.0.1:{port}/all.xml" in text and ":8080/" not in text
+        assert f"http://127.0.0.1:{port}/" in index
+        assert "links in the site point to" not in output
+    else:
+        assert "https://news.example.org/all.xml" in text
+        assert output.count(f"links in the site point to public.base_url {base_url}, not to "
+                            f"http://127.0.0.1:{port}/ where it is served") == 1
