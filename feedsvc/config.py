@@ -16,7 +16,7 @@ from feedsvc.urls import is_http_url
 
 DEFAULT_CONFIG = "config.yaml"
 CONFIG_ENV = "FEEDSVC_CONFIG"
-TOP_KEYS = {"database", "inbox", "library", "public", "sources", "fetch", "server"}
+TOP_KEYS = {"database", "inbox", "library", "aliases", "public", "sources", "fetch", "server"}
 FETCH_KEYS = {"concurrency", "per_host", "timeout", "max_bytes", "user_agent"}
 SERVER_KEYS = {"host", "port", "max_age"}
 DEFAULT_BASE_URL = "http://127.0.0.1:8080/"
@@ -143,6 +143,7 @@ def load_config(path: str | Path) -> Config:
             title=check.text(public.get("title", "feedsvc"), "public.title"),
         ),
         sources=_sources(check, top.get("sources")),
+        aliases=_aliases(check, top.get("aliases")),
         fetch=_fetch(check, top.get("fetch")),
         server=_server(check, top.get("server")),
     )
@@ -234,3 +235,20 @@ def served_at(config: Config, host: str, port: int) -> tuple[Config, str | None]
         return replace(config, public=replace(config.public, base_url=served)), None
     return config, (f"links in the site point to public.base_url {config.public.base_url}, "
                     f"not to {served} where it is served")
+
+
+def _aliases(check: _Checker, value: object) -> dict[str, tuple[str, ...]]:
+    """``aliases``: a source's name, and the other names and hosts it goes by."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise check.fail("aliases", f"expected names, each with a list of its aliases "
+                                    f"(Solidot: [solidot.org]), got {_shown(value)}")
+    aliases = {}
+    for name, names in value.items():
+        names = [names] if isinstance(names, str) else names
+        if not isinstance(names, list) or not all(isinstance(n, str | int) for n in names):
+            raise check.fail(f"aliases.{name}", f"expected a list of names or hosts, got "
+                                                f"{_shown(names)}")
+        aliases[str(name)] = tuple(str(n) for n in names if str(n).strip())
+    return aliases

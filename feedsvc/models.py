@@ -85,6 +85,8 @@ class Config:
     # folders of article files archived where they are: read, never moved (the samples)
     library: tuple[str, ...] = ()
     sources: tuple[SourceConfig, ...] = ()
+    # a source's name -> the other names and hosts it goes by (``outlets``)
+    aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
     fetch: FetchConfig = field(default_factory=FetchConfig)
     server: ServerConfig = field(default_factory=ServerConfig)
 

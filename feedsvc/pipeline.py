@@ -19,7 +19,7 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
-from feedsvc import query, store
+from feedsvc import outlets, query, store
 from feedsvc.dates import format_date, parse_date, utc_now
 from feedsvc.errors import FeedsvcError, FetchError, ParseError
 from feedsvc.fetch import Fetcher, FetchResult
@@ -36,7 +36,11 @@ from feedsvc.models import (
     SourceState,
 )
 from feedsvc.prepare import PreparedFeed, prepare_article, prepare_feed
-from feedsvc.publish import publish_directory, remove_stale_temporaries
+from feedsvc.publish import (
+    publish_directory,
+    publish_redirects,
+    remove_stale_temporaries,
+)
 from feedsvc.workers import worker_count, worker_pool
 
 log = logging.getLogger(__name__)
@@ -66,6 +70,9 @@ def ingest_paths(config: Config, paths: Iterable[str | Path] | None = None,
     workers = worker_count(len(files) // BATCH)
     with store.archive(config.database) as db, \
             (worker_pool(workers) if workers > 1 else nullcontext()) as pool:
+        if config.aliases:
+            with store.transaction(db):
+                outlets.apply_aliases(db, config.aliases, now or utc_now())
         prepared = (pool.map(read_and_prepare, files, chunksize=20) if pool
                     else map(read_and_prepare, files))
         batch: list[tuple[Path, Article | FeedsvcError]] = []
@@ -160,6 +167,7 @@ def publish_site(config: Config, db: Any | None = None,
         return report
     latest = query.feed_articles(db, feeds[0], 20)
     report.written += publish_directory(public.dir, public.base_url, public.title, feeds, latest)
+    report.written += publish_redirects(public.dir, outlets.redirects(db))
     return report
 
 
@@ -242,6 +250,7 @@ def synced_sources(db: Any, config: Config, now: datetime,
     (with ``seen``: and the fingerprints of its latest entries)."""
     with store.transaction(db):
         store.sync_sources(db, config.sources, now)
+        outlets.apply_aliases(db, config.aliases, now)
     return store.source_states(db, seen=seen)
 
 

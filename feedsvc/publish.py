@@ -7,6 +7,7 @@ would not change is not rewritten, so caches and readers see a stable file.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 import time
@@ -73,5 +74,32 @@ def publish_directory(public_dir: str, base_url: str, site_title: str, feeds: li
                        ("index.html", render_index(listed, latest, site_title)),
                        (STYLESHEET, stylesheet)):
         if write_file(Path(public_dir) / name, data):
+            changed.append(name)
+    return changed
+
+
+REDIRECTS = "redirects.json"  # {"/old path": "/new path"}: the server answers 301 from it
+
+
+def publish_redirects(public_dir: str, moved: list[tuple[str, str]]) -> list[str]:
+    """The feeds of merged sources (``(old slug, new slug)``) do not vanish: the old paths
+    get a copy of the merged feed (a static host serves that), ``redirects.json`` lets our
+    server answer 301, and ``_redirects`` does the same on hosts that read it (Netlify,
+    Cloudflare Pages). Returns the names of the files that changed."""
+    root = Path(public_dir)
+    paths: dict[str, str] = {}
+    changed = []
+    for old, new in moved:
+        for suffix in (".xml", ".json"):
+            source, target = f"sources/{new}{suffix}", f"sources/{old}{suffix}"
+            if not (root / source).is_file():
+                continue
+            paths["/" + quote(target)] = "/" + quote(source)
+            if write_file(root / target, (root / source).read_bytes()):
+                changed.append(target)
+    listing = json.dumps(paths, ensure_ascii=False, indent=1, sort_keys=True).encode()
+    rules = "".join(f"{old} {new} 301\n" for old, new in sorted(paths.items())).encode()
+    for name, data in ((REDIRECTS, listing), ("_redirects", rules)):
+        if (paths or (root / name).exists()) and write_file(root / name, data):
             changed.append(name)
     return changed

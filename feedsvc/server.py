@@ -10,6 +10,7 @@ all answer 404.
 from __future__ import annotations
 
 import gzip
+import json
 import os
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -24,6 +26,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
 from feedsvc.metrics import Metrics
+from feedsvc.publish import REDIRECTS
 from feedsvc.searchweb import SearchSite, search_routes
 from feedsvc.site import HTML_POLICY, content_etag, etag_matches
 
@@ -75,7 +78,27 @@ class PublicFiles:
         self.max_age = max_age
         self.metrics = metrics
         self._cache: OrderedDict[str, CachedFile] = OrderedDict()
+        self._redirects: tuple[object, dict[str, str]] = (None, {})
         self._cached_bytes = 0
+
+    def redirects(self) -> dict[str, str]:
+        """``redirects.json`` as publish last wrote it (re-read when it changes)."""
+        try:
+            info = os.stat(os.path.join(self.root, REDIRECTS))
+        except OSError:
+            return {}
+        key = (info.st_ino, info.st_size, info.st_mtime_ns)
+        if self._redirects[0] != key:
+            try:
+                with open(os.path.join(self.root, REDIRECTS), "rb") as handle:
+                    loaded = json.loads(handle.read())
+            except (OSError, ValueError):
+                loaded = {}
+            table = {unquote(k): v for k, v in loaded.items()
+                     if isinstance(k, str) and isinstance(v, str) and v.startswith("/")} \
+                if isinstance(loaded, dict) else {}
+            self._redirects = (key, table)
+        return self._redirects[1]
 
     def resolve(self, path: str, raw_path: bytes | None = None) -> str | None:
         """The real file for a request path, or None when it is missing or not allowed."""
@@ -139,6 +162,11 @@ class PublicFiles:
         if method not in ("GET", "HEAD"):
             return 405, [(b"allow", b"GET, HEAD"), (b"content-type", b"text/plain")], \
                 b"method not allowed\n"
+        moved = self.redirects().get(path)
+        if moved is not None:  # a merged source's old feed (publish.REDIRECTS)
+            return 301, [(b"location", moved.encode()), (b"content-type", b"text/plain"),
+                         (b"cache-control", f"public, max-age={self.max_age}".encode())], \
+                b"" if method == "HEAD" else f"moved to {moved}\n".encode()
         real = self.resolve(path, raw_path)
         entry = self.load(real) if real else None
         if entry is None:

@@ -17,11 +17,12 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from feedsvc import outlets
 from feedsvc.dates import format_date
 from feedsvc.errors import StoreError
 from feedsvc.fts import TOKENIZER, index_rows, index_text
 from feedsvc.models import Article, SaveResult, SourceConfig, SourceState
-from feedsvc.names import name_hash, slugify
+from feedsvc.outlets import unique_slug
 
 
 def open_archive(path: str | Path) -> Database:
@@ -187,7 +188,15 @@ def _v5(db: Database) -> None:
     db.table("articles").add_column("raw_hash", str)
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2, _v3, _v4, _v5]
+def _v6(db: Database) -> None:
+    """One outlet, one source (issue 16): the names and hosts a source goes by, and the
+    source a merged one now redirects to."""
+    db.execute("CREATE TABLE source_aliases (alias TEXT PRIMARY KEY, source_id INTEGER "
+               "REFERENCES sources (id), origin TEXT NOT NULL, created TEXT NOT NULL)")
+    db.table("sources").add_column("merged_into", int)
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
 SEEN_PER_SOURCE = 1000  # fingerprints remembered per source: more than any feed lists
 
 
@@ -323,25 +332,6 @@ def savepoint(db: Database, name: str = "article") -> Iterator[None]:
     db.execute(f"RELEASE {name}")
 
 
-def _unique_slug(db: Database, table: str, name: str, wanted: str | None = None) -> str:
-    slug = wanted or slugify(name)
-    taken = db.execute(f"SELECT 1 FROM {table} WHERE slug = ?", [slug]).fetchone()
-    return f"{slug}-{name_hash(name)}" if taken else slug
-
-
-def ensure_source(db: Database, name: str, now: datetime, kind: str = "inbox",
-                  url: str | None = None, slug: str | None = None) -> int:
-    conn = db.conn  # inside the caller's transaction: no wrapper needed
-    row = conn.execute("SELECT id FROM sources WHERE name = ?", [name]).fetchone()
-    if row:
-        return int(row[0])
-    cursor = conn.execute(
-        "INSERT INTO sources (slug, name, kind, url, created) VALUES (?, ?, ?, ?, ?)",
-        [_unique_slug(db, "sources", name, slug), name, kind, url, format_date(now)],
-    )
-    return int(cursor.lastrowid or 0)
-
-
 def ensure_tags(db: Database, names: list[str]) -> list[int]:
     conn = db.conn  # inside the caller's transaction: no wrapper needed
     ids = []
@@ -349,7 +339,7 @@ def ensure_tags(db: Database, names: list[str]) -> list[int]:
         row = conn.execute("SELECT id FROM tags WHERE name = ?", [name]).fetchone()
         if row is None:
             cursor = conn.execute("INSERT INTO tags (name, slug) VALUES (?, ?)",
-                                [name, _unique_slug(db, "tags", name)])
+                                [name, unique_slug(db, "tags", name)])
             ids.append(int(cursor.lastrowid or 0))
         else:
             ids.append(int(row[0]))
@@ -381,14 +371,17 @@ def save_article(db: Database, article: Article, now: datetime) -> SaveResult:
         conn.execute("UPDATE articles SET last_seen = ?, raw_hash = coalesce(?, raw_hash) "
                      "WHERE id = ?", [stamp, article.fingerprint, existing[0]])
         return SaveResult("unchanged", int(existing[0]))
-    source_id = ensure_source(db, article.source, now)
+    # Learned from files only: a feed (an aggregator's, say) links to many outlets' hosts.
+    source_id, source_name = outlets.source_for(
+        db, article.source, article.canonical_url or article.url, now,
+        learn=article.source_feed is None)
     published = article.published or now
     if published > now + FUTURE_SLACK:  # a publisher's error, or a trick to stay on top
         published = now
     values = {
         "url": article.url, "canonical_url": article.canonical_url, "guid": article.guid,
         "title": article.title, "author": article.author, "source_id": source_id,
-        "source": article.source, "tags": json.dumps(article.tags, ensure_ascii=False),
+        "source": source_name, "tags": json.dumps(article.tags, ensure_ascii=False),
         "summary": article.summary, "content_html": article.content_html,
         "content_text": article.content_text, "lang": article.lang,
         "published": format_date(published), "updated": format_date(min(published, now)),
@@ -460,7 +453,7 @@ def sync_sources(db: Database, sources: tuple[SourceConfig, ...], now: datetime)
             db.execute(
                 "INSERT INTO sources (slug, name, kind, url, config_url, tags, every, lang, "
                 "created, failures) VALUES (?, ?, 'feed', ?, ?, ?, ?, ?, ?, 0)",
-                [_unique_slug(db, "sources", source.name, source.slug), source.name,
+                [unique_slug(db, "sources", source.name, source.slug), source.name,
                  source.url, source.url, tags, source.every_seconds, source.lang,
                  format_date(now)],
             )

@@ -228,6 +228,8 @@ def test_existing_archive_is_indexed_by_the_migration(config: Config, inbox: Pat
                            "DROP TRIGGER IF EXISTS articles_fts_delete;"
                            "ALTER TABLE articles DROP COLUMN source_feed;"  # and version 4
                            "ALTER TABLE articles DROP COLUMN raw_hash;"  # and version 5
+                           "DROP TABLE source_aliases;"  # and version 6
+                           "ALTER TABLE sources DROP COLUMN merged_into;"
                            "DROP INDEX idx_articles_source_id; PRAGMA user_version = 2;")
         count = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
     with store.archive(config.database) as db:
