@@ -25,7 +25,7 @@ import yaml
 from bench.report import Row
 from bench.workload import rss_feed
 from feedsvc.config import load_config
-from feedsvc.models import SourceState
+from feedsvc.models import Config, SourceState
 from feedsvc.pipeline import fetch_sources, publish_site
 from feedsvc.prepare import prepare_feed
 
@@ -112,13 +112,7 @@ def _serve(feeds: int, entries: int, ready: multiprocessing.Queue[int], real: bo
 def bench_fetch(folder: Path, host: HostClient, entries: int) -> list[Row]:
     """First fetch (+ publish), then the steady states (a), (b) and (c) of the issue."""
     host.mode("conditional")
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "config.yaml").write_text(yaml.safe_dump({
-        "database": "a.db", "inbox": "inbox", "public": {"dir": "public"},
-        "sources": [{"name": f"Feed {i}", "url": url} for i, url in enumerate(host.urls())],
-        "fetch": {"concurrency": 10, "per_host": 10},
-    }))
-    config = load_config(folder / "config.yaml")
+    config = _archive_config(folder, host)
     feeds, expected = host.feeds, host.feeds * entries
     rows: list[Row] = []
 
@@ -155,6 +149,17 @@ def bench_fetch(folder: Path, host: HostClient, entries: int) -> list[Row]:
     return rows
 
 
+def _archive_config(folder: Path, host: HostClient) -> Config:
+    """A fresh archive in ``folder`` whose sources are every feed of ``host``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.yaml").write_text(yaml.safe_dump({
+        "database": "a.db", "inbox": "inbox", "public": {"dir": "public"},
+        "sources": [{"name": f"Feed {i}", "url": url} for i, url in enumerate(host.urls())],
+        "fetch": {"concurrency": 10, "per_host": 10},
+    }))
+    return load_config(folder / "config.yaml")
+
+
 def _timed(work: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T, float]:
     """What ``work`` returned, and how many seconds it took."""
     started = time.perf_counter()
@@ -166,13 +171,7 @@ def bench_fetch_real(folder: Path, host: HostClient, entries: int) -> list[Row]:
     """The first fetch on feeds whose bodies are the seeds' and samples' own markup
     (issue 15: the generated bodies are easier than real ones), and what preparing one
     such entry costs on one core."""
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "config.yaml").write_text(yaml.safe_dump({
-        "database": "a.db", "inbox": "inbox", "public": {"dir": "public"},
-        "sources": [{"name": f"Feed {i}", "url": url} for i, url in enumerate(host.urls())],
-        "fetch": {"concurrency": 10, "per_host": 10},
-    }))
-    config = load_config(folder / "config.yaml")
+    config = _archive_config(folder, host)
     reports, fetched = _timed(fetch_sources, config, force=True)
     new = sum(r.new for r in reports)
     rows = [Row("first fetch (seed markup): archive, clean, index",
