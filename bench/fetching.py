@@ -116,7 +116,7 @@ def bench_fetch(folder: Path, host: HostClient, entries: int) -> list[Row]:
     feeds, expected = host.feeds, host.feeds * entries
     rows: list[Row] = []
 
-    reports, fetched = _timed(fetch_sources, config, force=True)
+    reports, fetched = _timed(fetch_sources, config)
     new = sum(r.new for r in reports)
     published, publish = _timed(publish_site, config)
     rows.append(Row("first fetch: archive, clean, index", f"{new / fetched:,.0f} entries/s",
@@ -127,19 +127,19 @@ def bench_fetch(folder: Path, host: HostClient, entries: int) -> list[Row]:
                     "vs peer", f"full publish {publish:.1f} s, "
                     f"{len(published.written):,} files"))
 
-    reports, took = _timed(fetch_sources, config, force=True)
+    reports, took = _timed(fetch_sources, config)
     answered = sum(r.status == "304" for r in reports)
     rows.append(Row("steady state (a): every feed 304", f"{took:.2f} s", "< 5 s",
                     f"{answered:,} of {feeds:,} answered 304"))
 
     host.mode("ignore")
-    reports, took = _timed(fetch_sources, config, force=True)
+    reports, took = _timed(fetch_sources, config)
     unchanged = sum(r.unchanged for r in reports)
     rows.append(Row("steady state (b): same body again", f"{took:.2f} s", "< 10 s",
                     f"{unchanged:,} entries unchanged, {sum(r.new for r in reports)} new"))
 
     host.mode("grown")
-    reports, fetched = _timed(fetch_sources, config, force=True)
+    reports, fetched = _timed(fetch_sources, config)
     changed = [i for r in reports for i in r.changed]
     published, publish = _timed(publish_site, config, changed=changed)
     rows.append(Row("steady state (c): one new entry each", f"{fetched + publish:.2f} s",
@@ -172,7 +172,7 @@ def bench_fetch_real(folder: Path, host: HostClient, entries: int) -> list[Row]:
     (issue 15: the generated bodies are easier than real ones), and what preparing one
     such entry costs on one core."""
     config = _archive_config(folder, host)
-    reports, fetched = _timed(fetch_sources, config, force=True)
+    reports, fetched = _timed(fetch_sources, config)
     new = sum(r.new for r in reports)
     rows = [Row("first fetch (seed markup): archive, clean, index",
                 f"{new / fetched:,.0f} entries/s", ">= 2x peer",

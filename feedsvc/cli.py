@@ -24,6 +24,7 @@ from feedsvc.lock import ArchiveLock
 from feedsvc.logs import setup_logging
 from feedsvc.models import Config, FetchReport
 from feedsvc.pipeline import fetch_sources, ingest_paths, list_sources, publish_site
+from feedsvc.schedule import Selection
 from feedsvc.searchweb import search_site
 from feedsvc.server import create_app
 
@@ -109,11 +110,21 @@ def publish(ctx: click.Context, jobs: int | None) -> None:
 
 @main.command()
 @click.argument("names", nargs=-1, metavar="[SOURCE]...")
-@click.option("--force", is_flag=True, help="Fetch even sources waiting out a backoff.")
+@click.option("--force", is_flag=True,
+              help="Fetch every source, even those waiting out a failure backoff or disabled.")
+@click.option("--due", is_flag=True,
+              help="Only the sources whose next due time has come (what run --once fetches).")
 @click.option("--publish", "then_publish", is_flag=True, help="Publish the site afterwards.")
 @click.pass_context
-def fetch(ctx: click.Context, names: tuple[str, ...], force: bool, then_publish: bool) -> None:
-    """Fetch all configured sources (or those named) and archive their entries."""
+def fetch(ctx: click.Context, names: tuple[str, ...], force: bool, due: bool,
+          then_publish: bool) -> None:
+    """Fetch the configured sources (or those named) and archive their entries.
+
+    Every enabled source not waiting out a failure backoff or a Retry-After is fetched
+    (with its ETag and Last-Modified: an unchanged feed costs a 304). Named sources are
+    fetched whatever their state."""
+    if force and due:
+        raise click.UsageError("--force and --due contradict each other: choose one")
     config = _config(ctx)
     if not config.sources:
         click.echo(f"no sources in {config.path}: add some under 'sources:'", err=True)
@@ -121,7 +132,8 @@ def fetch(ctx: click.Context, names: tuple[str, ...], force: bool, then_publish:
     show_bar = len(config.sources) >= PROGRESS_MIN and not ctx.obj["quiet"]
     with click.progressbar(length=len(config.sources), label="fetching", file=sys.stderr,
                            hidden=not show_bar) as bar:
-        reports = fetch_sources(config, names, force=force, on_done=lambda _: bar.update(1))
+        selection = Selection.FORCE if force else Selection.DUE if due else Selection.AVAILABLE
+        reports = fetch_sources(config, names, selection, on_done=lambda _: bar.update(1))
     for report in sorted(reports, key=lambda r: r.source):
         _print_fetch(report)
     failed = [r for r in reports if r.error]

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -30,22 +31,16 @@ from apscheduler.triggers.interval import IntervalTrigger
 from starlette.applications import Starlette
 
 from feedsvc import store
+from feedsvc.config import load_config
 from feedsvc.dates import parse_date, utc_now
 from feedsvc.errors import FeedsvcError
 from feedsvc.fetch import Fetcher
 from feedsvc.inbox import InboxWatcher
 from feedsvc.metrics import Metrics
 from feedsvc.models import Config, FetchReport, IngestReport, SourceState
-from feedsvc.pipeline import (
-    BATCH,
-    Outcome,
-    archive_outcome,
-    due,
-    fetch_and_prepare,
-    ingest_files,
-    publish_site,
-    synced_sources,
-)
+from feedsvc.pipeline import BATCH, ingest_files, publish_site, synced_sources
+from feedsvc.refresh import refresh_source
+from feedsvc.schedule import Selection, is_due
 from feedsvc.searchweb import search_site
 from feedsvc.server import create_app
 from feedsvc.workers import worker_count, worker_pool
@@ -58,11 +53,6 @@ PUBLISH_QUIET = 1.0  # publish once no change has come for this long...
 PUBLISH_MAX_DELAY = 10.0  # ...or this long after the first unpublished change
 START_SPREAD = 5.0  # seconds over which the first fetches of all sources are spread
 SHUTDOWN_GRACE = 3.0  # seconds open HTTP connections get to finish
-
-
-def jitter(every: int) -> float:
-    """Up to 10 % of the interval (at most a minute), so sources don't fire together."""
-    return random.uniform(0, min(every * 0.1, 60.0))
 
 
 class _Server(uvicorn.Server):
@@ -141,6 +131,7 @@ class Daemon:
         self._publish_wanted = asyncio.Event()
         self._dirty: set[int] = set()
         self._publish_everything = True  # the first publish after start is a full one
+        self._reloading: asyncio.Task[None] | None = None  # the SIGHUP reload under way
 
     # -- the writer thread --------------------------------------------------------------
 
@@ -184,12 +175,48 @@ class Daemon:
                 publisher = asyncio.create_task(self._publisher())
                 tasks += [publisher, asyncio.create_task(self._watch_inbox())]
                 self._start_scheduler()
+                loop.add_signal_handler(signal.SIGHUP, self.reload)
                 self._publish_wanted.set()  # a fresh start publishes the whole archive
                 await self._stopping.wait()
                 await self._shutdown(server, tasks, publisher)
         finally:
-            for sig in (signal.SIGTERM, signal.SIGINT):
+            for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                 loop.remove_signal_handler(sig)
+
+    def reload(self) -> None:
+        """SIGHUP: read ``config.yaml`` again; sources added, removed or changed take effect
+        within seconds. A broken config is logged and the running one kept."""
+        if not self._stopping.is_set():
+            self._reloading = asyncio.get_running_loop().create_task(self._reload())
+
+    async def _reload(self) -> None:
+        try:
+            config = load_config(self.config.path)
+        except FeedsvcError as exc:
+            log.error("reload: %s (the running configuration is kept)", exc,
+                      extra={"event": "reload-failed"})
+            return
+        fixed = [key for key in ("database", "inbox", "library", "public", "fetch", "server")
+                 if getattr(config, key) != getattr(self.config, key)]
+        if fixed:
+            log.warning("reload: %s take effect at the next start", ", ".join(fixed))
+        self.config = replace(self.config, sources=config.sources, aliases=config.aliases)
+        before = self.states
+        await self._load_sources()
+        if self.scheduler is not None:
+            now = utc_now()
+            for slug in before.keys() - self.states.keys():
+                self.scheduler.remove_job(f"source:{slug}")
+            for slug, state in self.states.items():
+                old = before.get(slug)
+                if old is None or (old.url, old.every_seconds) != (state.url,
+                                                                    state.every_seconds):
+                    self._add_job(self.scheduler, state, now)
+        added, removed = self.states.keys() - before.keys(), before.keys() - self.states.keys()
+        log.info("reloaded %s: %d sources (added: %s; removed: %s)", self.config.path,
+                 len(self.states), ", ".join(sorted(added)) or "none",
+                 ", ".join(sorted(removed)) or "none",
+                 extra={"event": "reload", "sources": len(self.states)})
 
     async def run_once(self) -> int:
         """One full cycle: the inbox, every due source, a publish. Returns the failures."""
@@ -222,11 +249,9 @@ class Daemon:
         await self._publish()
 
     async def _load_sources(self) -> None:
-        configured = {source.name for source in self.config.sources}
-        states = [s for s in await self._write(synced_sources, self.config, utc_now(), True)
-                  if s.name in configured]  # not sources since removed from the config
+        states = await self._write(synced_sources, self.config, utc_now(), True)
         self.states = {state.slug: state for state in states}
-        if states:
+        if states and self.pool is None:
             self.pool = worker_pool(worker_count(len(states)))
         for state in states:
             if state.last_success:
@@ -238,21 +263,27 @@ class Daemon:
             timezone="UTC",
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None})
         now = utc_now()
-        for slug, state in self.states.items():
-            start = now + timedelta(seconds=random.uniform(0, min(START_SPREAD,
-                                                                  state.every_seconds / 2)))
-            if not due(state, now):
-                start = parse_date(state.next_due) or start  # wait out the backoff
-            scheduler.add_job(
-                self._scheduled_fetch, IntervalTrigger(seconds=state.every_seconds,
-                                                    jitter=min(state.every_seconds * 0.1, 60)),
-                args=[slug], id=f"source:{slug}", name=f"fetch {state.name}",
-                next_run_time=start)
+        for state in self.states.values():
+            self._add_job(scheduler, state, now)
         scheduler.start()
         self.scheduler = scheduler
         self.metrics.scheduler_up.set(1)
         log.info("scheduler started: %d sources, inbox %s", len(self.states), self.inbox.inbox,
                  extra={"event": "start", "sources": len(self.states)})
+
+    def _add_job(self, scheduler: AsyncIOScheduler, state: SourceState,
+                 now: datetime) -> None:
+        """The source's job: first at start-up (spread over a few seconds) or when its
+        backoff ends, then every interval; ``_reschedule`` moves it to each next due time
+        (``schedule`` adds the jitter, once)."""
+        start = now + timedelta(seconds=random.uniform(0, min(START_SPREAD,
+                                                              state.every_seconds / 2)))
+        if not is_due(state, now):
+            start = parse_date(state.next_due) or start
+        scheduler.add_job(
+            self._scheduled_fetch, IntervalTrigger(seconds=state.every_seconds),
+            args=[state.slug], id=f"source:{state.slug}", name=f"fetch {state.name}",
+            next_run_time=start, replace_existing=True)
 
     async def _shutdown(self, server: _Server | None, tasks: list[asyncio.Task[Any]],
                         publisher: asyncio.Task[Any]) -> None:
@@ -294,17 +325,13 @@ class Daemon:
         if state is None or self.fetcher is None or self.pool is None \
                 or self._stopping.is_set():
             return
-        now = utc_now()
-        if state.disabled:
-            log.debug("%s: disabled (%s), not fetched", state.name, state.disabled)
-            return
-        if not due(state, now):
+        report = await refresh_source(state, Selection.DUE, self.fetcher, self.pool,
+                                      self._write, utc_now(), self._stopping.is_set)
+        if report.status == "skipped":  # disabled, or not due (a backoff): its time comes
+            log.debug("%s: %s", state.name, "; ".join(report.notes))
             self._reschedule(state)
             return
-        outcome = await fetch_and_prepare(self.fetcher, self.pool, state, now)
-        if self._stopping.is_set():
-            return  # not stored: the next start fetches it again (its ETag is unchanged)
-        report, fresh = await self._write(_archive_and_reload, outcome, now)
+        fresh = await self._write(_reloaded, state)
         self.states[slug] = fresh
         self._fetched(report, fresh)
         self._reschedule(fresh)
@@ -331,9 +358,8 @@ class Daemon:
     def _reschedule(self, state: SourceState) -> None:
         """Next run at the source's next due time (its interval, or its backoff)."""
         when = parse_date(state.next_due) if state.next_due else None
-        if self.scheduler is None or when is None or state.disabled:
+        if self.scheduler is None or when is None or state.disabled or self._stopping.is_set():
             return
-        when += timedelta(seconds=jitter(state.every_seconds))
         job = self.scheduler.get_job(f"source:{state.slug}")
         if job is not None:
             job.modify(next_run_time=max(when, utc_now()))
@@ -448,10 +474,9 @@ class Daemon:
         }
 
 
-def _archive_and_reload(db: Any, outcome: Outcome, now: datetime
-                        ) -> tuple[FetchReport, SourceState]:
-    report = archive_outcome(db, *outcome, now)
-    return report, store.source_states(db, outcome[0].id, seen=True)[0]
+def _reloaded(db: Any, state: SourceState) -> SourceState:
+    """The source's state as the archive holds it now (with its latest fingerprints)."""
+    return store.source_states(db, state.id, seen=True)[0]
 
 
 async def serve_only(app: Starlette, sock: socket.socket, access_log: bool) -> None:

@@ -8,21 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
-import sqlite3
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, as_completed
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from http import HTTPStatus
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from feedsvc import outlets, query, store
-from feedsvc.dates import format_date, parse_date, utc_now
-from feedsvc.errors import FeedsvcError, FetchError, ParseError
-from feedsvc.fetch import Fetcher, FetchResult
+from feedsvc.dates import utc_now
+from feedsvc.errors import FeedsvcError
+from feedsvc.fetch import Fetcher
 from feedsvc.files import iter_article_files, read_article_file
 from feedsvc.history import publish_history
 from feedsvc.models import (
@@ -35,15 +32,18 @@ from feedsvc.models import (
     PublicConfig,
     SourceState,
 )
-from feedsvc.prepare import PreparedFeed, prepare_article, prepare_feed
+from feedsvc.prepare import prepare_article
 from feedsvc.publish import (
     publish_directory,
     publish_redirects,
     remove_stale_temporaries,
 )
+from feedsvc.refresh import refresh_source
+from feedsvc.schedule import Selection
 from feedsvc.workers import worker_count, worker_pool
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 BATCH = 200  # articles per transaction: fast, and a crash loses at most one batch of work
 FILED_DIRS = ("done", "failed")  # where the daemon moves inbox files it has handled
 
@@ -208,33 +208,53 @@ def reindex(config: Config) -> int:
         return store.rebuild_search(db, submit=pool.submit)
 
 
-MAX_BACKOFF = 24 * 3600
-
-
-def backoff_seconds(failures: int, every: int, rng: random.Random | None = None) -> float:
-    """Exponential in the number of consecutive failures, capped, with +-25 % jitter."""
-    base = min(every * 2 ** max(failures - 1, 0), MAX_BACKOFF)
-    return float(base * (rng or random).uniform(0.75, 1.25))
-
-
-def due(state: SourceState, now: datetime) -> bool:
-    when = parse_date(state.next_due) if state.next_due else None
-    return when is None or when <= now
-
-
-def fetch_sources(config: Config, names: Iterable[str] = (), force: bool = False,
+def fetch_sources(config: Config, names: Iterable[str] = (),
+                  selection: Selection = Selection.AVAILABLE,
                   on_done: Callable[[FetchReport], None] | None = None,
                   now: datetime | None = None) -> list[FetchReport]:
-    """Fetch the configured sources (or those named), archive their entries.
+    """Refresh the configured sources (or those named: each, whatever its state).
 
-    Sources waiting out a backoff or a Retry-After, and disabled ones (410 Gone), are
-    skipped unless ``force`` or named explicitly.
+    By default every enabled source that is not waiting out a failure backoff or a
+    Retry-After (``Selection.AVAILABLE``): a second fetch sends conditional requests.
+    ``Selection.DUE`` takes only those whose time has come, ``FORCE`` every one.
     """
     now = now or utc_now()
+    wanted = set(names)
     with store.archive(config.database) as db:
         states = synced_sources(db, config, now, seen=True)
-        work, reports = _select_sources(states, set(names), force, now)
-        reports += asyncio.run(_fetch_all(db, config, work, on_done, now))
+        unknown = wanted - {s.name for s in states} - {s.slug for s in states}
+        reports = [FetchReport(name, status="error", error="no such source in the config")
+                   for name in sorted(unknown)]
+        chosen = [s for s in states if not wanted or s.name in wanted or s.slug in wanted]
+        reports += asyncio.run(_refresh_all(db, config, chosen,
+                                            Selection.FORCE if wanted else selection,
+                                            on_done, now))
+    return reports
+
+
+async def _refresh_all(db: Any, config: Config, states: list[SourceState],
+                       selection: Selection, on_done: Callable[[FetchReport], None] | None,
+                       now: datetime) -> list[FetchReport]:
+    """Refresh concurrently; parse and clean on every core; store in this thread."""
+    reports = []
+
+    async def write(work: Callable[..., T], *args: Any) -> T:
+        return work(db, *args)
+
+    workers = worker_count(len(states))
+    with worker_pool(workers) as pool:
+        # Bodies in memory at once: those being fetched plus a short queue for the workers.
+        in_flight = asyncio.Semaphore(config.fetch.concurrency + 2 * workers)
+        async with Fetcher(config.fetch) as fetcher:
+            async def one(state: SourceState) -> FetchReport:
+                async with in_flight:
+                    return await refresh_source(state, selection, fetcher, pool, write, now)
+
+            for finished in asyncio.as_completed([one(s) for s in states]):
+                report = await finished
+                reports.append(report)
+                if on_done:
+                    on_done(report)
     return reports
 
 
@@ -246,164 +266,10 @@ def list_sources(config: Config, now: datetime | None = None) -> list[SourceStat
 
 def synced_sources(db: Any, config: Config, now: datetime,
                    seen: bool = False) -> list[SourceState]:
-    """Bring the ``sources`` table in line with the config, then every source's state
-    (with ``seen``: and the fingerprints of its latest entries)."""
+    """Bring the ``sources`` table in line with the config (sources removed from it are
+    no longer fetched; their articles stay), then every configured source's state (with
+    ``seen``: and the fingerprints of its latest entries)."""
     with store.transaction(db):
         store.sync_sources(db, config.sources, now)
         outlets.apply_aliases(db, config.aliases, now)
     return store.source_states(db, seen=seen)
-
-
-def _select_sources(states: list[SourceState], wanted: set[str], force: bool,
-                    now: datetime) -> tuple[list[SourceState], list[FetchReport]]:
-    """(sources to fetch, reports for unknown names and skipped sources)."""
-    unknown = wanted - {s.name for s in states} - {s.slug for s in states}
-    reports = [FetchReport(name, status="error", error="no such source in the config")
-               for name in sorted(unknown)]
-    work = []
-    for state in states:
-        if wanted and state.name not in wanted and state.slug not in wanted:
-            continue
-        skip = _skip_reason(state, now, force or bool(wanted))
-        if skip:
-            reports.append(FetchReport(state.name, status="skipped", notes=[skip]))
-        else:
-            work.append(state)
-    return work, reports
-
-
-def _skip_reason(state: SourceState, now: datetime, force: bool) -> str | None:
-    if state.disabled and not force:
-        return f"disabled: {state.disabled}"
-    if not force and not due(state, now):
-        return f"waiting until {state.next_due} ({state.failures} consecutive failures)"
-    return None
-
-
-Outcome = tuple[SourceState, FetchResult | FetchError, PreparedFeed | FeedsvcError | None]
-
-
-async def fetch_and_prepare(fetcher: Fetcher, pool: Executor, state: SourceState,
-                            now: datetime) -> Outcome:
-    """Fetch one source and, when it sent a body, parse and clean it in ``pool``."""
-    try:
-        result = await fetcher.fetch(state.url, state.etag, state.last_modified)
-    except FetchError as exc:
-        return state, exc, None
-    if result.status != 200 or result.body is None:
-        return state, result, None
-    try:
-        prepared = await asyncio.get_running_loop().run_in_executor(
-            pool, prepare_feed, state, result.body, result.url, result.content_type, now)
-    except FeedsvcError as exc:
-        return state, result, exc
-    except Exception as exc:  # a crash in one feed's parser must not stop the rest
-        log.exception("preparing %s failed", result.url)
-        return state, result, ParseError(f"{result.url}: cannot be parsed: {exc}")
-    return state, result, prepared
-
-
-async def _fetch_all(db: Any, config: Config, states: list[SourceState],
-                     on_done: Callable[[FetchReport], None] | None,
-                     now: datetime) -> list[FetchReport]:
-    """Fetch concurrently; parse and clean on every core; store in this process."""
-    reports = []
-    workers = worker_count(len(states))
-    with worker_pool(workers) as pool:
-        # Bodies in memory at once: those being fetched plus a short queue for the workers.
-        in_flight = asyncio.Semaphore(config.fetch.concurrency + 2 * workers)
-        async with Fetcher(config.fetch) as fetcher:
-            async def one(state: SourceState) -> Outcome:
-                async with in_flight:
-                    return await fetch_and_prepare(fetcher, pool, state, now)
-
-            for finished in asyncio.as_completed([one(s) for s in states]):
-                report = archive_outcome(db, *(await finished), now)
-                reports.append(report)
-                if on_done:
-                    on_done(report)
-    return reports
-
-
-def archive_outcome(db: Any, state: SourceState, outcome: FetchResult | FetchError,
-                     prepared: PreparedFeed | FeedsvcError | None,
-                     now: datetime) -> FetchReport:
-    """Store one fetch outcome: entries, and the source's fetch state."""
-    report = FetchReport(state.name)
-    stamp = format_date(now)
-    with store.transaction(db):
-        if isinstance(outcome, FetchError):
-            _fail(db, state, report, str(outcome), now)
-            return report
-        report.status = str(outcome.status)
-        if outcome.moved_to and outcome.moved_to != state.url:
-            report.notes.append(f"moved permanently to {outcome.moved_to}; feed URL updated")
-            store.record_fetch(db, state.id, url=outcome.moved_to)
-        if outcome.status == 410:
-            report.error = f"{state.url}: 410 Gone; source disabled (edit its url to re-enable)"
-            store.record_fetch(db, state.id, disabled=f"410 Gone at {stamp}", last_fetch=stamp,
-                               last_status="410", last_error=report.error)
-            return report
-        if outcome.status not in (200, 304):
-            _fail(db, state, report, f"{outcome.url}: {http_status(outcome.status)}", now,
-                  outcome.retry_after)
-            return report
-        if isinstance(prepared, FeedsvcError):
-            _fail(db, state, report, str(prepared), now)
-            return report
-        if prepared is not None:
-            _store_entries(db, state, prepared, report, now)
-        store.record_fetch(
-            db, state.id, etag=outcome.etag, last_modified=outcome.last_modified,
-            last_fetch=stamp, last_success=stamp, last_status=str(outcome.status),
-            last_error=None, failures=0,
-            next_due=format_date(now + timedelta(seconds=state.every_seconds)),
-        )
-    return report
-
-
-def _store_entries(db: Any, state: SourceState, prepared: PreparedFeed, report: FetchReport,
-                   now: datetime) -> None:
-    if prepared.title:
-        store.record_fetch(db, state.id, title=prepared.title, site_url=prepared.link)
-    report.notes += prepared.skipped
-    if prepared.seen_again:
-        store.seen_again(db, state.id, prepared.seen_again, now)
-        report.unchanged += len(prepared.seen_again)
-    try:  # all entries at once; a savepoint per entry costs a third of the storing time
-        with store.savepoint(db, "entries"):
-            results = [store.save_article(db, article, now) for article in prepared.articles]
-    except (FeedsvcError, sqlite3.Error):  # one entry cannot be stored: again, one by one
-        results = []
-        for article in prepared.articles:
-            try:
-                with store.savepoint(db):
-                    results.append(store.save_article(db, article, now))
-            except (FeedsvcError, sqlite3.Error) as exc:
-                report.notes.append(f"entry not stored: {article.url or article.title}: {exc}")
-    for result in results:
-        report.count(result.status)
-        if result.status != "unchanged":
-            report.changed.append(result.article_id)
-
-
-def http_status(code: int) -> str:
-    """``HTTP 404 Not Found``: the code with its reason phrase, when it has one."""
-    try:
-        return f"HTTP {code} {HTTPStatus(code).phrase}"
-    except ValueError:
-        return f"HTTP {code}"
-
-
-def _fail(db: Any, state: SourceState, report: FetchReport, message: str, now: datetime,
-          retry_after: float | None = None) -> None:
-    failures = state.failures + 1
-    wait = retry_after if retry_after is not None else backoff_seconds(failures,
-                                                                      state.every_seconds)
-    report.status, report.error = "error", message
-    next_due = format_date(now + timedelta(seconds=wait))
-    report.notes.append(f"retry after {next_due}"
-                        + (" (Retry-After)" if retry_after is not None else ""))
-    stamp = format_date(now)
-    store.record_fetch(db, state.id, last_fetch=stamp, last_status="error", last_error=message,
-                       failures=failures, next_due=next_due)

@@ -464,6 +464,11 @@ def sync_sources(db: Database, sources: tuple[SourceConfig, ...], now: datetime)
             changes += ", url = ?, config_url = ?, disabled = NULL, failures = 0, next_due = NULL"
             params += [source.url, source.url]
         db.execute(f"UPDATE sources SET {changes} WHERE id = ?", [*params, row[0]])
+    # Removed from the config: no longer a feed to fetch (issue 17). The row stays, with
+    # its articles, feeds and fetch state; named again in the config, it is fetched again.
+    names = [source.name for source in sources]
+    db.execute(f"UPDATE sources SET kind = 'removed' WHERE kind = 'feed' AND name NOT IN "
+               f"({', '.join('?' for _ in names)})", names)
 
 
 def source_states(db: Database, source_id: int | None = None,

@@ -148,6 +148,9 @@ def test_fetch_and_sources_commands(cli, project: Path, feed_server) -> None:
         "联合早报 · 中国": None, "Broken": "HTTP 500 Internal Server Error"}
     assert next(s["last_error"] for s in states if s["name"] == "Broken").endswith(
         "/500: HTTP 500 Internal Server Error")
-    again = cli("fetch")
+    again = cli("fetch")  # right after: every source not waiting out a failure, again
     assert "Broken: skipped, waiting until" in again.output
-    assert "联合早报 · 中国: not modified" not in again.output  # not due yet: skipped too
+    assert "联合早报 · 中国: 0 new, 0 updated, 3 unchanged" in again.output
+    due = cli("fetch", "--due")  # only those whose time has come: none
+    assert "联合早报 · 中国: skipped, not due until" in due.output
+    assert cli("fetch", "--due", "--force").exit_code == 2  # a usage error

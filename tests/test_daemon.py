@@ -428,3 +428,32 @@ def test_served_links_follow_the_port_unless_the_base_url_was_chosen(
         assert "https://news.example.org/all.xml" in text
         assert output.count(f"links in the site point to public.base_url {base_url}, not to "
                             f"http://127.0.0.1:{port}/ where it is served") == 1
+
+
+def test_sighup_reloads_the_sources(start_daemon: Callable[..., Daemon], project: Path,
+                                    feed_server: FeedServer) -> None:
+    """Issue 17: SIGHUP re-reads config.yaml; a source added is fetched within seconds, one
+    removed no longer is; a broken config is one logged line and the running one stays."""
+    daemon = start_daemon()
+    config = project / "config.yaml"
+    running = config.read_text(encoding="utf-8")
+    url = feed_server.serve("/new", Reply(200, RSS, {"Content-Type": "application/rss+xml"}))
+    config.write_text(running.replace("sources: []\n", f"sources:\n  - name: New\n"
+                                      f"    url: {url}\n    every: 1h\n"), encoding="utf-8")
+    daemon.proc.send_signal(signal.SIGHUP)
+    wait_for(lambda: feed_server.seen("/new"), what="the added source to be fetched")
+    wait_for(lambda: "reloaded" in daemon.output() and "added: new" in daemon.output(),
+             what="the reload logged")
+    config.write_text("sources: [broken\n", encoding="utf-8")
+    daemon.proc.send_signal(signal.SIGHUP)
+    wait_for(lambda: "the running configuration is kept" in daemon.output(),
+             what="the broken config reported")
+    assert daemon.healthy()
+    (source,) = daemon.get("/healthz").json()["sources"]
+    assert source["name"] == "New"
+    config.write_text(running, encoding="utf-8")  # the source removed again
+    daemon.proc.send_signal(signal.SIGHUP)
+    wait_for(lambda: "removed: new" in daemon.output(), what="the removal logged")
+    assert daemon.get("/healthz").json()["sources"] == []
+    assert daemon.stop() == 0
+    assert "Traceback" not in daemon.output()

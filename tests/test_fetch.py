@@ -1,5 +1,6 @@
 """Fetching sources from a real HTTP server on 127.0.0.1, through the whole pipeline."""
 
+import random
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -10,7 +11,8 @@ import pytest
 from feedsvc.config import load_config
 from feedsvc.fetch import parse_retry_after
 from feedsvc.models import Config
-from feedsvc.pipeline import backoff_seconds, fetch_sources, publish_site
+from feedsvc.pipeline import fetch_sources, publish_site
+from feedsvc.schedule import Selection, backoff_seconds
 
 from .conftest import DATA, write_sources
 from .feedserver import FeedServer, Reply
@@ -58,7 +60,7 @@ def test_rss2_entries_are_archived_clean(project: Path, feed_server: FeedServer)
 def test_refetch_is_unchanged_and_guid_identity_holds(project: Path, feed_server: FeedServer) -> None:
     config = one_source(project, feed_server.serve("/rss", Reply(200, RSS, XML)))
     fetch_sources(config, now=NOW)
-    (again,) = fetch_sources(config, force=True, now=NOW + timedelta(hours=1))
+    (again,) = fetch_sources(config, selection=Selection.FORCE, now=NOW + timedelta(hours=1))
     assert (again.new, again.updated, again.unchanged) == (0, 0, 3)
     assert rows(config, "SELECT uid FROM articles WHERE url IS NULL") == [
         ("guid:test-source:notice-42",)]
@@ -78,7 +80,7 @@ def test_entries_a_feed_repeats_are_not_prepared_again(project: Path,
         conn.execute("UPDATE articles SET content_html = '<p>kept</p>' "
                      "WHERE title LIKE 'Harbour%'")
     later = NOW + timedelta(hours=1)
-    (again,) = fetch_sources(config, force=True, now=later)
+    (again,) = fetch_sources(config, selection=Selection.FORCE, now=later)
     assert (again.new, again.updated, again.unchanged) == (0, 0, 3)
     assert rows(config, "SELECT count(*) FROM articles WHERE last_seen = "
                         "'2026-03-01T13:00:00Z'") == [(3,)]
@@ -87,10 +89,10 @@ def test_entries_a_feed_repeats_are_not_prepared_again(project: Path,
     extra = (b"<item><title>Fresh story</title><link>https://wire.example.org/fresh</link>"
              b"<description>New.</description></item></channel>")
     feed_server.serve("/rss", Reply(200, RSS.replace(b"</channel>", extra), XML))
-    (third,) = fetch_sources(config, force=True, now=later)
+    (third,) = fetch_sources(config, selection=Selection.FORCE, now=later)
     assert (third.new, third.updated, third.unchanged) == (1, 0, 3)
     config = one_source(project, url, tags=["wire"])  # new source tags: every entry changes
-    (fourth,) = fetch_sources(config, force=True, now=later)
+    (fourth,) = fetch_sources(config, selection=Selection.FORCE, now=later)
     assert (fourth.new, fourth.updated, fourth.unchanged) == (0, 4, 0)
     assert {t for (t,) in rows(config, "SELECT tags FROM articles")} >= {'["wire"]'}
 
@@ -154,7 +156,7 @@ def test_conditional_get_answers_304(project: Path, feed_server: FeedServer) -> 
 
     config = one_source(project, feed_server.serve("/rss", route))
     fetch_sources(config, now=NOW)
-    (second,) = fetch_sources(config, force=True, now=NOW + timedelta(hours=1))
+    (second,) = fetch_sources(config, selection=Selection.FORCE, now=NOW + timedelta(hours=1))
     first_headers, second_headers = feed_server.seen("/rss")
     assert "if-none-match" not in first_headers
     assert second_headers["if-none-match"] == '"v1"'
@@ -164,6 +166,41 @@ def test_conditional_get_answers_304(project: Path, feed_server: FeedServer) -> 
     assert rows(config, "SELECT max(last_seen) FROM articles") == [("2026-03-01T12:00:00Z",)]
 
 
+def test_a_second_fetch_is_conditional_and_skips_only_sources_in_backoff(
+        project: Path, feed_server: FeedServer) -> None:
+    """Issue 17: ``fetch`` right after ``fetch`` sends conditional requests (it does not
+    wait for the interval: that is ``--due``); a source waiting out a failure or a
+    Retry-After is skipped unless forced; a source removed from the config is not fetched."""
+    def route(headers: dict[str, str]) -> Reply:
+        if headers.get("if-none-match") == '"v1"':
+            return Reply(304, b"", {"ETag": '"v1"'})
+        return Reply(200, RSS, {**XML, "ETag": '"v1"'})
+
+    config = write_sources(project, [
+        {"name": "Fine", "url": feed_server.serve("/fine", route)},
+        {"name": "Busy", "url": feed_server.serve("/busy", Reply(429, b"", {"Retry-After": "600"}))},
+        {"name": "Gone soon", "url": feed_server.serve("/gone", Reply(200, ATOM, XML))},
+    ])
+    fetch_sources(config, now=NOW)
+    later = NOW + timedelta(minutes=1)
+    again = {r.source: r for r in fetch_sources(config, now=later)}
+    assert again["Fine"].status == "304"
+    assert feed_server.seen("/fine")[-1]["if-none-match"] == '"v1"'
+    assert again["Busy"].status == "skipped" and len(feed_server.seen("/busy")) == 1
+    due = {r.source: r for r in fetch_sources(config, selection=Selection.DUE, now=later)}
+    assert due["Fine"].status == "skipped" and len(feed_server.seen("/fine")) == 2
+    forced = {r.source: r for r in fetch_sources(config, selection=Selection.FORCE, now=later)}
+    assert forced["Busy"].status == "error" and len(feed_server.seen("/busy")) == 2
+    # Removed from the config: no longer fetched, its articles and feed stay.
+    gone = len(feed_server.seen("/gone"))
+    config = write_sources(project, [{"name": "Fine", "url": feed_server.serve("/fine", route)}])
+    reports = fetch_sources(config, selection=Selection.FORCE, now=later)
+    assert [r.source for r in reports] == ["Fine"] and len(feed_server.seen("/gone")) == gone
+    assert rows(config, "SELECT count(*) FROM articles WHERE source = 'Gone soon'")[0][0] > 0
+    publish_site(config)
+    assert (project / "archive" / "public" / "sources" / "gone-soon.xml").exists()
+
+
 def test_permanent_redirect_updates_the_feed_url(project: Path, feed_server: FeedServer) -> None:
     new_url = feed_server.serve("/new", Reply(200, RSS, XML))
     config = one_source(project, feed_server.serve("/old", Reply(301, b"", {"Location": new_url})))
@@ -171,7 +208,7 @@ def test_permanent_redirect_updates_the_feed_url(project: Path, feed_server: Fee
     assert report.new == 3
     assert any("moved permanently" in note for note in report.notes)
     assert rows(config, "SELECT url FROM sources") == [(new_url,)]
-    fetch_sources(config, force=True, now=NOW)
+    fetch_sources(config, selection=Selection.FORCE, now=NOW)
     assert len(feed_server.seen("/old")) == 1 and len(feed_server.seen("/new")) == 2
 
 
@@ -206,7 +243,7 @@ def test_429_honours_retry_after(project: Path, feed_server: FeedServer) -> None
 def test_failures_back_off_and_survive_a_restart(project: Path, feed_server: FeedServer) -> None:
     config = one_source(project, feed_server.serve("/broken", Reply(500, b"oops")), every="10m")
     fetch_sources(config, now=NOW)
-    fetch_sources(config, force=True, now=NOW)
+    fetch_sources(config, selection=Selection.FORCE, now=NOW)
     # A new process reads the backoff from the database.
     config = load_config(project / "config.yaml")
     ((failures, next_due),) = rows(config, "SELECT failures, next_due FROM sources")
@@ -215,10 +252,17 @@ def test_failures_back_off_and_survive_a_restart(project: Path, feed_server: Fee
     assert timedelta(minutes=15) <= wait <= timedelta(minutes=25)  # 2 x 10 min, +-25 %
 
 
-def test_backoff_grows_and_is_capped() -> None:
-    waits = [backoff_seconds(n, 600) for n in range(1, 12)]
-    assert all(450 * 2 ** (n - 1) <= w or w >= 0.75 * 86400 for n, w in enumerate(waits, 1))
-    assert max(waits) <= 1.25 * 86400
+@pytest.mark.parametrize("spread", [0.0, 0.5, 1.0], ids=["low", "middle", "high"])
+def test_backoff_grows_and_is_capped(spread: float) -> None:
+    """Doubling from the interval per consecutive failure, +-25 %, capped at a day: each
+    wait within its band (a constant, a linear or an uncapped backoff fails this)."""
+    rng = random.Random()
+    rng.uniform = lambda low, high: low + (high - low) * spread  # type: ignore[method-assign]
+    for failures in range(1, 14):
+        expected = min(600 * 2 ** (failures - 1), 86400) * (0.75 + 0.5 * spread)
+        assert backoff_seconds(failures, 600, rng) == pytest.approx(expected), failures
+    assert backoff_seconds(1, 600, rng) < backoff_seconds(2, 600, rng) < \
+        backoff_seconds(3, 600, rng)
 
 
 def test_timeout_is_an_error_and_others_still_fetch(project: Path, feed_server: FeedServer) -> None:
@@ -257,7 +301,7 @@ def test_malformed_feed_is_reported_and_harms_nothing(project: Path, feed_server
         {"name": "Junk", "url": feed_server.serve("/junk", Reply(200, b"<html><p>not a feed", XML))},
     ], FAST)
     fetch_sources(config, now=NOW)
-    reports = {r.source: r for r in fetch_sources(config, force=True, now=NOW)}
+    reports = {r.source: r for r in fetch_sources(config, selection=Selection.FORCE, now=NOW)}
     assert "not a feed" in (reports["Junk"].error or "")
     assert reports["Good"].unchanged == 3
     assert rows(config, "SELECT count(*) FROM articles") == [(3,)]

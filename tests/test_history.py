@@ -25,6 +25,7 @@ from feedsvc.atom import entry_id
 from feedsvc.history import archive_pages
 from feedsvc.models import Config, FeedInfo, FeedPage
 from feedsvc.pipeline import fetch_sources, ingest_paths, publish_site
+from feedsvc.schedule import Selection
 
 from .conftest import SAMPLE_FILES, copy_into, write_sources
 from .feedserver import FeedServer, Reply
@@ -148,7 +149,7 @@ def test_archive_pages_are_byte_identical_across_publishes(
     assert site_bytes(config) == before
     # A new entry goes to the subscription document; no archive page changes.
     server.body["rss"] = rss(ENTRIES + 1)  # type: ignore[attr-defined]
-    (report,) = fetch_sources(config, force=True, now=NOW)
+    (report,) = fetch_sources(config, selection=Selection.FORCE, now=NOW)
     assert report.new == 1
     written = publish_site(config).written
     assert "all.xml" in written and "all.json" in written
@@ -163,7 +164,7 @@ def test_a_full_subscription_document_hands_a_page_to_the_archive(
     config, server = wire
     before = site_bytes(config)
     server.body["rss"] = rss(350)  # type: ignore[attr-defined]
-    fetch_sources(config, force=True, now=NOW)
+    fetch_sources(config, selection=Selection.FORCE, now=NOW)
     publish_site(config, changed=None)
     after = site_bytes(config)
     assert "all/6.xml" in after and "all/6.json" in after
@@ -178,7 +179,7 @@ def test_an_edited_entry_is_updated_on_its_own_page(wire: tuple[Config, FeedServ
     config, server = wire
     before = site_bytes(config)
     server.body["rss"] = rss(ENTRIES, edited=70)  # type: ignore[attr-defined]
-    (report,) = fetch_sources(config, force=True, now=NOW.replace(day=2))
+    (report,) = fetch_sources(config, selection=Selection.FORCE, now=NOW.replace(day=2))
     assert report.updated == 1
     publish_site(config)
     after = site_bytes(config)
@@ -197,7 +198,7 @@ def test_incremental_publish_writes_what_a_full_publish_would(
         wire: tuple[Config, FeedServer]) -> None:
     config, server = wire
     server.body["rss"] = rss(351, edited=3)  # type: ignore[attr-defined]
-    fetch_sources(config, force=True, now=NOW.replace(day=3))
+    fetch_sources(config, selection=Selection.FORCE, now=NOW.replace(day=3))
     with sqlite3.connect(config.database) as db:
         changed = [row[0] for row in db.execute(
             "SELECT id FROM articles WHERE updated >= '2026-05-03' OR first_seen >= '2026-05-03'")]

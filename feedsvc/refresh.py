@@ -1,0 +1,148 @@
+"""Refreshing one source, top to bottom (issue 17; miniflux's ``RefreshFeed``): decide
+whether to fetch it, fetch it, parse and prepare its entries (in a worker process), store
+them, record the fetch state and the next due time (``schedule``). ``feedsvc fetch``,
+``run --once`` and the daemon's jobs all refresh a source with ``refresh_source``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Executor
+from datetime import datetime
+from http import HTTPStatus
+from typing import Any, TypeVar
+
+from feedsvc import schedule, store
+from feedsvc.dates import format_date
+from feedsvc.errors import FeedsvcError, FetchError, ParseError
+from feedsvc.fetch import Fetcher, FetchResult
+from feedsvc.models import FetchReport, SourceState
+from feedsvc.prepare import PreparedFeed, prepare_feed
+from feedsvc.schedule import Selection
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+# Runs ``work(db, *args)`` where the archive is written: in the caller's thread for the
+# command line, in the daemon's writer thread for the daemon.
+Writer = Callable[..., Awaitable[Any]]
+
+
+async def refresh_source(state: SourceState, selection: Selection, fetcher: Fetcher,
+                         pool: Executor, write: Writer, now: datetime,
+                         stopping: Callable[[], bool] = lambda: False) -> FetchReport:
+    """Refresh one source: skip it, or fetch, prepare, store and schedule it."""
+    skip = schedule.skip_reason(state, now, selection)
+    if skip:
+        return FetchReport(state.name, status="skipped", notes=[skip])
+    outcome = await fetch_and_prepare(fetcher, pool, state, now)
+    if stopping():  # not stored: the next start fetches it again (its ETag is unchanged)
+        return FetchReport(state.name, status="skipped", notes=["stopping"])
+    report: FetchReport = await write(archive_outcome, *outcome, now)
+    return report
+
+
+Outcome = tuple[SourceState, FetchResult | FetchError, PreparedFeed | FeedsvcError | None]
+
+
+async def fetch_and_prepare(fetcher: Fetcher, pool: Executor, state: SourceState,
+                            now: datetime) -> Outcome:
+    """Fetch one source and, when it sent a body, parse and clean it in ``pool``."""
+    try:
+        result = await fetcher.fetch(state.url, state.etag, state.last_modified)
+    except FetchError as exc:
+        return state, exc, None
+    if result.status != 200 or result.body is None:
+        return state, result, None
+    try:
+        prepared = await asyncio.get_running_loop().run_in_executor(
+            pool, prepare_feed, state, result.body, result.url, result.content_type, now)
+    except FeedsvcError as exc:
+        return state, result, exc
+    except Exception as exc:  # a crash in one feed's parser must not stop the rest
+        log.exception("preparing %s failed", result.url)
+        return state, result, ParseError(f"{result.url}: cannot be parsed: {exc}")
+    return state, result, prepared
+
+
+def archive_outcome(db: Any, state: SourceState, outcome: FetchResult | FetchError,
+                     prepared: PreparedFeed | FeedsvcError | None,
+                     now: datetime) -> FetchReport:
+    """Store one fetch outcome: entries, and the source's fetch state."""
+    report = FetchReport(state.name)
+    stamp = format_date(now)
+    with store.transaction(db):
+        if isinstance(outcome, FetchError):
+            _fail(db, state, report, str(outcome), now)
+            return report
+        report.status = str(outcome.status)
+        if outcome.moved_to and outcome.moved_to != state.url:
+            report.notes.append(f"moved permanently to {outcome.moved_to}; feed URL updated")
+            store.record_fetch(db, state.id, url=outcome.moved_to)
+        if outcome.status == 410:
+            report.error = f"{state.url}: 410 Gone; source disabled (edit its url to re-enable)"
+            store.record_fetch(db, state.id, disabled=f"410 Gone at {stamp}", last_fetch=stamp,
+                               last_status="410", last_error=report.error)
+            return report
+        if outcome.status not in (200, 304):
+            _fail(db, state, report, f"{outcome.url}: {http_status(outcome.status)}", now,
+                  outcome.retry_after)
+            return report
+        if isinstance(prepared, FeedsvcError):
+            _fail(db, state, report, str(prepared), now)
+            return report
+        if prepared is not None:
+            _store_entries(db, state, prepared, report, now)
+        store.record_fetch(
+            db, state.id, etag=outcome.etag, last_modified=outcome.last_modified,
+            last_fetch=stamp, last_success=stamp, last_status=str(outcome.status),
+            last_error=None, failures=0,
+            next_due=format_date(schedule.after_success(state, now)),
+        )
+    return report
+
+
+def _store_entries(db: Any, state: SourceState, prepared: PreparedFeed, report: FetchReport,
+                   now: datetime) -> None:
+    if prepared.title:
+        store.record_fetch(db, state.id, title=prepared.title, site_url=prepared.link)
+    report.notes += prepared.skipped
+    if prepared.seen_again:
+        store.seen_again(db, state.id, prepared.seen_again, now)
+        report.unchanged += len(prepared.seen_again)
+    try:  # all entries at once; a savepoint per entry costs a third of the storing time
+        with store.savepoint(db, "entries"):
+            results = [store.save_article(db, article, now) for article in prepared.articles]
+    except (FeedsvcError, sqlite3.Error):  # one entry cannot be stored: again, one by one
+        results = []
+        for article in prepared.articles:
+            try:
+                with store.savepoint(db):
+                    results.append(store.save_article(db, article, now))
+            except (FeedsvcError, sqlite3.Error) as exc:
+                report.notes.append(f"entry not stored: {article.url or article.title}: {exc}")
+    for result in results:
+        report.count(result.status)
+        if result.status != "unchanged":
+            report.changed.append(result.article_id)
+
+
+def http_status(code: int) -> str:
+    """``HTTP 404 Not Found``: the code with its reason phrase, when it has one."""
+    try:
+        return f"HTTP {code} {HTTPStatus(code).phrase}"
+    except ValueError:
+        return f"HTTP {code}"
+
+
+def _fail(db: Any, state: SourceState, report: FetchReport, message: str, now: datetime,
+          retry_after: float | None = None) -> None:
+    next_due = format_date(schedule.after_failure(state, now, retry_after))
+    report.status, report.error = "error", message
+    report.notes.append(f"retry after {next_due}"
+                        + (" (Retry-After)" if retry_after is not None else ""))
+    stamp = format_date(now)
+    store.record_fetch(db, state.id, last_fetch=stamp, last_status="error", last_error=message,
+                       failures=state.failures + 1, next_due=next_due)
