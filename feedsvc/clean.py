@@ -113,10 +113,16 @@ def sanitize_html(markup: str) -> str:
     return _SANITIZER.clean(markup).strip()
 
 
+_DOCUMENT_CLOSERS = re.compile(r"</\s*(?:body|html)\s*>", re.IGNORECASE)
+
+
 def parse_body(markup: str) -> Element:
     """The ``body`` element of ``markup`` parsed as an HTML document (comments dropped)."""
     if not markup.strip():
         return etree.Element("body")
+    # A stray </body> or </html> in a fragment would end the document there: libxml2
+    # drops what follows (a browser keeps it), and with it the rest of the article.
+    markup = _DOCUMENT_CLOSERS.sub("", markup)
     root = etree.fromstring(f"<body>{markup}</body>", _PARSER)
     body = root.find("body") if root is not None else None
     return body if body is not None else etree.Element("body")

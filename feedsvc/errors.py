@@ -27,3 +27,11 @@ class PublishError(FeedsvcError):
 
 class QueryError(FeedsvcError):
     """A search query is malformed."""
+
+
+class BadRequestError(QueryError):
+    """A search URL with a parameter that cannot be used: answered with 400."""
+
+
+class AlreadyRunningError(StoreError):
+    """Another ``feedsvc run`` holds the archive."""

@@ -11,11 +11,7 @@ import os
 from pathlib import Path
 from types import TracebackType
 
-from feedsvc.errors import FeedsvcError
-
-
-class AlreadyRunningError(FeedsvcError):
-    """Another ``feedsvc run`` holds the archive."""
+from feedsvc.errors import AlreadyRunningError
 
 
 class ArchiveLock:

@@ -20,7 +20,7 @@ from starlette.routing import Route
 from feedsvc import query, store
 from feedsvc.atom import render_feed
 from feedsvc.dates import date_bound
-from feedsvc.errors import FeedsvcError, QueryError
+from feedsvc.errors import BadRequestError, FeedsvcError, QueryError
 from feedsvc.models import Config, FeedInfo
 from feedsvc.query import Filters, SearchHit
 from feedsvc.site import HTML_POLICY, content_etag, etag_matches, html_page
@@ -45,10 +45,6 @@ def search_site(config: Config) -> SearchSite:
     public = config.public
     return SearchSite(config.database, public.base_url, public.title, config.server.max_age,
                       public.entries_per_feed)
-
-
-class BadRequestError(Exception):
-    """A search URL with a parameter that cannot be used: answered with 400."""
 
 
 def _read(request: Request, default_limit: int) -> tuple[str, Filters, int, str]:
@@ -100,7 +96,7 @@ def search_routes(site: SearchSite) -> list[Route]:
         try:
             text, filters, limit, canonical = _read(request, site.feed_entries)
             hits = await run_in_threadpool(_search, site, text, filters, limit, True)
-        except (BadRequestError, QueryError) as exc:
+        except QueryError as exc:  # BadRequestError is one
             return Response(f"{exc}\n", status_code=400, media_type="text/plain")
         except FeedsvcError as exc:
             return Response(f"{exc}\n", status_code=503, media_type="text/plain")
@@ -118,7 +114,7 @@ def search_routes(site: SearchSite) -> list[Route]:
         try:
             text, filters, limit, canonical = _read(request, 20)
             hits = await run_in_threadpool(_search, site, text, filters, limit, False)
-        except (BadRequestError, QueryError) as exc:
+        except QueryError as exc:  # BadRequestError is one
             page = render_results(site, text, "", [], str(exc))
             return Response(page, status_code=400, media_type="text/html",
                             headers={"content-security-policy": HTML_POLICY})

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import socket
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -87,3 +89,19 @@ def write_sources(project: Path, sources: list[dict[str, object]], fetch: str = 
     text += fetch
     (project / "config.yaml").write_text(text, encoding="utf-8")
     return load_config(project / "config.yaml")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(check: Callable[[], object], timeout: float = 15.0, what: str = "") -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what or check}")

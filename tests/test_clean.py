@@ -143,6 +143,11 @@ def test_outlet_junk_in_samples_goes() -> None:
             assert marker not in cleaned, (name, marker)
 
 
-def test_cleaner_never_raises_on_garbage() -> None:
-    for markup in ["", "<", "<<<>>>", "<p" * 1000, "\x00\x01<b>x", "&#xD800;", "<a href='\ud800'>"]:
-        assert isinstance(clean_html(markup, "not a url"), str)
+@pytest.mark.parametrize("garbage", [
+    "", "<", "<<<>>>", "<p" * 1000, "\x00\x01<b>x", "&#xD800;", "<a href='\ud800'>",
+    "</p></div></body></html>", "</BODY >", "<![CDATA[", "<?php ?>"],
+    ids=["empty", "lt", "brackets", "open-p", "controls", "surrogate-ref", "surrogate-href",
+         "closers", "closer-upper", "cdata", "php"])
+def test_cleaner_never_raises_on_garbage_and_keeps_the_words_after_it(garbage: str) -> None:
+    cleaned = clean_html(f"<p>before</p>{garbage}<p>survivor words</p>", "not a url")
+    assert "before" in cleaned and "survivor words" in cleaned, cleaned

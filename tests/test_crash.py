@@ -23,9 +23,8 @@ import feedparser
 import httpx
 import pytest
 
-from .conftest import CONFIG_TEXT, SEED_POST, write_sources
+from .conftest import CONFIG_TEXT, SEED_POST, free_port, wait_for, write_sources
 from .feedserver import FeedServer, Reply
-from .test_daemon import free_port, wait_for
 
 SEED = int(os.environ.get("FEEDSVC_CRASH_SEED", "20261121"))
 BODY = SEED_POST.read_text(encoding="utf-8").split("---", 2)[2]  # a real article body

@@ -18,26 +18,10 @@ import feedparser
 import httpx
 import pytest
 
-from .conftest import CONFIG_TEXT, SAMPLE_FILES, SEED_POST, SEED_WIRE
+from .conftest import CONFIG_TEXT, SAMPLE_FILES, SEED_POST, SEED_WIRE, free_port, wait_for
 from .feedserver import FeedServer, Reply
 
 RSS = (Path(__file__).parent / "data" / "feeds" / "rss2.xml").read_bytes()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for(check: Callable[[], object], timeout: float = 15.0, what: str = "") -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what or check}")
 
 
 class Daemon:

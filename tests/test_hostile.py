@@ -4,7 +4,6 @@ Feed, OPML, the index, the search page and feed, or the browser view of a feed."
 
 from __future__ import annotations
 
-import html
 import json
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -19,7 +18,7 @@ from feedsvc.pipeline import fetch_sources, ingest_paths, publish_site
 
 from .conftest import write_sources
 from .feedserver import FeedServer, Reply
-from .hostile import executable_parts, xss_vectors
+from .hostile import executable_parts, hostile_rss, xss_vectors
 
 VECTORS = xss_vectors()
 
@@ -30,24 +29,6 @@ def test_the_corpus_is_large_and_the_check_catches_it() -> None:
     # only dangerous in a context we never produce, or once a sanitizer mangles them.)
     assert sum(1 for v in VECTORS if executable_parts(v)) >= 130
     assert executable_parts('<p>fine <a href="https://ok.example/">link</a></p>') == []
-
-
-def hostile_rss() -> bytes:
-    items = []
-    for n, vector in enumerate(VECTORS):
-        for variant, body in (("raw", vector), ("escaped", html.escape(vector))):
-            text = html.escape(body)  # as XML character data: the HTML is ``body``
-            items.append(
-                f"<item><title>{text}</title><link>https://news.example/{variant}/{n}</link>"
-                f"<description>{text}</description><dc:creator>{text}</dc:creator>"
-                f"<category>{html.escape(vector)}</category>"
-                f"<content:encoded><![CDATA[<p>Story {n}.</p>{body.replace(']]>', '')}]]>"
-                f"</content:encoded></item>")
-    return ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0" '
-            'xmlns:dc="http://purl.org/dc/elements/1.1/" '
-            'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>'
-            f'<title>{html.escape(VECTORS[0])} Hostile</title><link>https://news.example/</link>'
-            f'{"".join(items)}</channel></rss>').encode()
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ from feedsvc.parse import (
 from feedsvc.prepare import prepare_article
 
 from .conftest import DATA
-from .test_hostile import hostile_rss
+from .hostile import hostile_rss
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 URL = "http://127.0.0.1:1/feed.xml"

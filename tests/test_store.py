@@ -4,7 +4,10 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from feedsvc import store
+from feedsvc.errors import StoreError
 from feedsvc.models import Article, Config
 from feedsvc.pipeline import ingest_paths
 from feedsvc.prepare import prepare_article
@@ -91,12 +94,23 @@ def test_failures_are_reported_and_the_rest_archived(config: Config, inbox: Path
 
 
 def test_save_is_all_or_nothing_per_article(config: Config) -> None:
+    """An article whose save fails half-way (its tags refused by a trigger, after its row
+    was written) leaves nothing behind; the article saved before it in the same
+    transaction stays whole."""
     db = store.open_archive(config.database)
-    article = prepare_article(Article(title="T", content_html="<p>x</p>", source="S",
-                                      url="https://x.org/1", tags=["a"]))
+    kept = prepare_article(Article(title="Kept", content_html="<p>x</p>", source="S",
+                                   url="https://x.org/1"))
+    failing = prepare_article(Article(title="T", content_html="<p>y</p>", source="S",
+                                      url="https://x.org/2", tags=["a"]))
+    db.execute("CREATE TRIGGER refuse_tags BEFORE INSERT ON article_tags "
+               "BEGIN SELECT RAISE(ABORT, 'refused'); END")
     with store.transaction(db):
-        store.save_article(db, article, NOW)
-    assert db.execute("SELECT count(*) FROM article_tags").fetchone() == (1,)
+        store.save_article(db, kept, NOW)
+        with pytest.raises((StoreError, sqlite3.Error)), store.savepoint(db):
+            store.save_article(db, failing, NOW)
+    assert db.execute("SELECT uid FROM articles").fetchall() == [(kept.uid,)]
+    assert db.execute("SELECT count(*) FROM article_tags").fetchone() == (0,)
+    assert db.execute("SELECT count(*) FROM tags").fetchone() == (0,)  # the tag row too
     db.close()
 
 

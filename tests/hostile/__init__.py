@@ -73,3 +73,23 @@ def _attribute_problem(name: str, value: str) -> str | None:
     if name == "rel" and "opener" in value.split():
         return "rel=opener"
     return None
+
+
+def hostile_rss() -> bytes:
+    """An RSS feed whose every field holds each XSS vector, raw and escaped."""
+    vectors = xss_vectors()
+    items = []
+    for n, vector in enumerate(vectors):
+        for variant, body in (("raw", vector), ("escaped", html.escape(vector))):
+            text = html.escape(body)  # as XML character data: the HTML is ``body``
+            items.append(
+                f"<item><title>{text}</title><link>https://news.example/{variant}/{n}</link>"
+                f"<description>{text}</description><dc:creator>{text}</dc:creator>"
+                f"<category>{html.escape(vector)}</category>"
+                f"<content:encoded><![CDATA[<p>Story {n}.</p>{body.replace(']]>', '')}]]>"
+                f"</content:encoded></item>")
+    return ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0" '
+            'xmlns:dc="http://purl.org/dc/elements/1.1/" '
+            'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>'
+            f'<title>{html.escape(vectors[0])} Hostile</title><link>https://news.example/</link>'
+            f'{"".join(items)}</channel></rss>').encode()
