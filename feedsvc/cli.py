@@ -22,7 +22,7 @@ from feedsvc.dates import date_bound
 from feedsvc.errors import FeedsvcError
 from feedsvc.lock import ArchiveLock
 from feedsvc.logs import setup_logging
-from feedsvc.models import Config, FetchReport
+from feedsvc.models import Config, FetchReport, FetchStatus
 from feedsvc.pipeline import fetch_sources, ingest_paths, list_sources, publish_site
 from feedsvc.schedule import Selection
 from feedsvc.searchweb import search_site
@@ -150,10 +150,10 @@ def fetch(ctx: click.Context, names: tuple[str, ...], force: bool, due: bool,
 def _print_fetch(report: FetchReport) -> None:
     if report.error:
         click.echo(f"{report.source}: error: {report.error}", err=True)
-    elif report.status == "skipped":
+    elif report.status is FetchStatus.SKIPPED:
         click.echo(f"{report.source}: skipped, {'; '.join(report.notes)}")
         return
-    elif report.status == "304":
+    elif report.status is FetchStatus.NOT_MODIFIED:
         click.echo(f"{report.source}: not modified")
     else:
         click.echo(f"{report.source}: {report.new} new, {report.updated} updated, "
@@ -237,9 +237,9 @@ def sources(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"no sources in {config.path}", err=True)
         return
     for state in states:
+        failed = state.last_status == FetchStatus.ERROR and state.problem
         status = ("disabled: " + state.disabled if state.disabled
-                  else f"error: {state.problem}" if state.last_status == "error" and state.problem
-                  else state.last_status or "never")
+                  else f"error: {state.problem}" if failed else state.last_status or "never")
         click.echo(f"{state.name} ({state.slug})\n    {state.url}\n"
                    f"    last fetch {state.last_fetch or 'never'}, status {status}, "
                    f"etag {'yes' if state.etag else 'no'}, {counted(state.articles, 'article')}, "

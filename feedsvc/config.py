@@ -10,16 +10,17 @@ from typing import Any
 
 import yaml
 
+from feedsvc import defaults
 from feedsvc.errors import ConfigError
 from feedsvc.models import Config, FetchConfig, PublicConfig, ServerConfig, SourceConfig
 from feedsvc.urls import is_http_url
 
-DEFAULT_CONFIG = "config.yaml"
+DEFAULT_CONFIG = defaults.CONFIG_FILE
 CONFIG_ENV = "FEEDSVC_CONFIG"
 TOP_KEYS = {"database", "inbox", "library", "aliases", "public", "sources", "fetch", "server"}
 FETCH_KEYS = {"concurrency", "per_host", "timeout", "max_bytes", "user_agent"}
 SERVER_KEYS = {"host", "port", "max_age"}
-DEFAULT_BASE_URL = "http://127.0.0.1:8080/"
+DEFAULT_BASE_URL = defaults.BASE_URL
 PUBLIC_KEYS = {"dir", "base_url", "entries_per_feed", "title"}
 SOURCE_KEYS = {"name", "url", "slug", "tags", "every", "lang"}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
@@ -131,16 +132,17 @@ def load_config(path: str | Path) -> Config:
     base_url = check.url(public.get("base_url", DEFAULT_BASE_URL), "public.base_url")
     return Config(
         path=str(path),
-        database=resolve(top.get("database"), "database", "archive/archive.db"),
-        inbox=resolve(top.get("inbox"), "inbox", "archive/inbox"),
+        database=resolve(top.get("database"), "database", defaults.DATABASE),
+        inbox=resolve(top.get("inbox"), "inbox", defaults.INBOX),
         library=tuple(resolve(folder, f"library[{n}]", "")
                       for n, folder in enumerate(_folders(check, top.get("library")))),
         public=PublicConfig(
-            dir=resolve(public.get("dir"), "public.dir", "archive/public"),
+            dir=resolve(public.get("dir"), "public.dir", defaults.PUBLIC_DIR),
             base_url=base_url if base_url.endswith("/") else base_url + "/",
-            entries_per_feed=check.integer(public.get("entries_per_feed", 50),
-                                           "public.entries_per_feed"),
-            title=check.text(public.get("title", "feedsvc"), "public.title"),
+            entries_per_feed=check.integer(
+                public.get("entries_per_feed", defaults.ENTRIES_PER_FEED),
+                "public.entries_per_feed"),
+            title=check.text(public.get("title", defaults.SITE_TITLE), "public.title"),
         ),
         sources=_sources(check, top.get("sources")),
         aliases=_aliases(check, top.get("aliases")),
@@ -151,31 +153,33 @@ def load_config(path: str | Path) -> Config:
 
 def _server(check: _Checker, value: object) -> ServerConfig:
     entry = check.mapping(value, "server", SERVER_KEYS)
-    port = entry.get("port", 8080)
+    port = entry.get("port", defaults.SERVER_PORT)
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
         raise check.fail("server.port", f"expected a port number 0-65535, got {_shown(port)}")
-    max_age = parse_duration(entry.get("max_age", 60)) if entry.get("max_age") != 0 else 0
+    max_age = parse_duration(entry.get("max_age", defaults.SERVER_MAX_AGE)) \
+        if entry.get("max_age") != 0 else 0
     if max_age is None:
         raise check.fail("server.max_age", f"expected a duration like 60s, got "
                          f"{_shown(entry.get('max_age'))}")
-    return ServerConfig(host=check.text(entry.get("host", "127.0.0.1"), "server.host"),
+    return ServerConfig(host=check.text(entry.get("host", defaults.SERVER_HOST), "server.host"),
                         port=port, max_age=max_age)
 
 
 def _fetch(check: _Checker, value: object) -> FetchConfig:
     entry = check.mapping(value, "fetch", FETCH_KEYS)
-    timeout = parse_duration(entry.get("timeout", "20s"))
+    timeout = parse_duration(entry.get("timeout", defaults.FETCH_TIMEOUT_SECONDS))
     if timeout is None:
         raise check.fail("fetch.timeout", f"expected a duration like 20s, got "
                          f"{_shown(entry.get('timeout'))}")
-    max_bytes = parse_size(entry.get("max_bytes", "20MB"))
+    max_bytes = parse_size(entry.get("max_bytes", defaults.FETCH_MAX_BYTES))
     if max_bytes is None:
         raise check.fail("fetch.max_bytes", f"expected a size like 20MB, got "
                          f"{_shown(entry.get('max_bytes'))}")
     agent = entry.get("user_agent")
     return FetchConfig(
-        concurrency=check.integer(entry.get("concurrency", 10), "fetch.concurrency"),
-        per_host=check.integer(entry.get("per_host", 2), "fetch.per_host"),
+        concurrency=check.integer(entry.get("concurrency", defaults.FETCH_CONCURRENCY),
+                                  "fetch.concurrency"),
+        per_host=check.integer(entry.get("per_host", defaults.FETCH_PER_HOST), "fetch.per_host"),
         timeout_seconds=float(timeout),
         max_bytes=max_bytes,
         user_agent=check.text(agent, "fetch.user_agent") if agent is not None else "",
@@ -191,7 +195,7 @@ def _sources(check: _Checker, value: object) -> tuple[SourceConfig, ...]:
     for index, item in enumerate(value):
         key = f"sources[{index}]"
         entry = check.mapping(item, key, SOURCE_KEYS)
-        every = entry.get("every", "1h")
+        every = entry.get("every", defaults.EVERY_SECONDS)
         seconds = parse_duration(every)
         if seconds is None:
             raise check.fail(f"{key}.every", f"expected a duration like 15m, got {_shown(every)}")

@@ -37,7 +37,7 @@ from feedsvc.errors import FeedsvcError
 from feedsvc.fetch import Fetcher
 from feedsvc.inbox import InboxWatcher
 from feedsvc.metrics import Metrics
-from feedsvc.models import Config, FetchReport, IngestReport, SourceState
+from feedsvc.models import Config, FetchReport, FetchStatus, IngestReport, SourceState
 from feedsvc.pipeline import BATCH, ingest_files, publish_site, synced_sources
 from feedsvc.refresh import refresh_source
 from feedsvc.schedule import Selection, is_due
@@ -327,7 +327,7 @@ class Daemon:
             return
         report = await refresh_source(state, Selection.DUE, self.fetcher, self.pool,
                                       self._write, utc_now(), self._stopping.is_set)
-        if report.status == "skipped":  # disabled, or not due (a backoff): its time comes
+        if report.status is FetchStatus.SKIPPED:  # disabled, or not due (a backoff): its time comes
             log.debug("%s: %s", state.name, "; ".join(report.notes))
             self._reschedule(state)
             return
@@ -345,7 +345,7 @@ class Daemon:
             self.failures += 1
             log.warning("%s: %s (%d consecutive failures, next try %s)", state.name,
                         report.error, state.failures, state.next_due, extra=extra)
-        elif report.status == "304":
+        elif report.status is FetchStatus.NOT_MODIFIED:
             log.info("%s: not modified", state.name, extra=extra)
         else:
             log.info("%s: %d new, %d updated, %d unchanged", state.name, report.new,

@@ -6,13 +6,12 @@ from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
 
 from feedsvc.decode import decode_text
+from feedsvc.defaults import MAX_FILE_BYTES
 from feedsvc.errors import ParseError
 from feedsvc.formats.jekyll import looks_like_post, read_post
 from feedsvc.formats.page import looks_like_page, read_page
 from feedsvc.formats.wire import read_wire
 from feedsvc.models import Article
-
-MAX_FILE_BYTES = 20 * 1024 * 1024
 
 
 def sniff_format(text: str) -> str:

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from feedsvc.errors import StoreError
-from feedsvc.models import FileResult
+from feedsvc.models import FileResult, SaveStatus
 from feedsvc.pipeline import FILED_DIRS
 
 PARTIAL_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".download", ".swp", "~")
@@ -77,7 +77,7 @@ class InboxWatcher:
             except OSError:
                 self._kept.pop(result.path, None)
             return result.path
-        failed = result.status == "failed"
+        failed = result.status is SaveStatus.FAILED
         relative = result.path.relative_to(self.inbox)
         target = _free_name(self.inbox / ("failed" if failed else "done") / relative)
         try:

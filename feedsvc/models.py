@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
+
+from feedsvc import defaults
 
 
 @dataclass(slots=True)
@@ -46,7 +49,7 @@ class SourceConfig:
     url: str
     slug: str | None = None
     tags: tuple[str, ...] = ()
-    every_seconds: int = 3600
+    every_seconds: int = defaults.EVERY_SECONDS
     lang: str | None = None
 
 
@@ -54,16 +57,16 @@ class SourceConfig:
 class PublicConfig:
     dir: str
     base_url: str
-    entries_per_feed: int = 50
-    title: str = "feedsvc"
+    entries_per_feed: int = defaults.ENTRIES_PER_FEED
+    title: str = defaults.SITE_TITLE
 
 
 @dataclass(slots=True, frozen=True)
 class FetchConfig:
-    concurrency: int = 10
-    per_host: int = 2
-    timeout_seconds: float = 20.0
-    max_bytes: int = 20 * 1024 * 1024
+    concurrency: int = defaults.FETCH_CONCURRENCY
+    per_host: int = defaults.FETCH_PER_HOST
+    timeout_seconds: float = defaults.FETCH_TIMEOUT_SECONDS
+    max_bytes: int = defaults.FETCH_MAX_BYTES
     user_agent: str = ""  # empty: "feedsvc/<version> (+<project url>)"
 
 
@@ -71,9 +74,9 @@ class FetchConfig:
 class ServerConfig:
     """Where ``feedsvc run`` / ``feedsvc serve`` listen, and how long clients may cache."""
 
-    host: str = "127.0.0.1"
-    port: int = 8080
-    max_age: int = 60  # Cache-Control max-age for published files, seconds
+    host: str = defaults.SERVER_HOST
+    port: int = defaults.SERVER_PORT
+    max_age: int = defaults.SERVER_MAX_AGE  # Cache-Control max-age for published files, seconds
 
 
 @dataclass(slots=True, frozen=True)
@@ -91,11 +94,30 @@ class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
 
 
+class SaveStatus(StrEnum):
+    """What archiving did with one article (or file)."""
+
+    NEW = "new"
+    UPDATED = "updated"  # a new version; the earlier one is kept as a revision
+    UNCHANGED = "unchanged"
+    FAILED = "failed"  # a file that could not be read or stored
+
+
+class FetchStatus(StrEnum):
+    """How fetching one source ended (``sources.last_status`` holds the value)."""
+
+    OK = "200"
+    NOT_MODIFIED = "304"
+    GONE = "410"  # the source is disabled
+    ERROR = "error"  # any other answer, or none: ``last_error`` says which
+    SKIPPED = "skipped"  # not fetched this time: disabled, waiting, or not due
+
+
 @dataclass(slots=True)
 class SaveResult:
     """What ``store.save_article`` did with one article."""
 
-    status: str  # "new" | "updated" | "unchanged"
+    status: SaveStatus
     article_id: int
 
 
@@ -104,34 +126,45 @@ class FileResult:
     """What happened to one ingested file: new/updated/unchanged, or failed and why."""
 
     path: Path
-    status: str
+    status: SaveStatus
     reason: str | None = None
     article_id: int | None = None
 
 
 @dataclass(slots=True)
-class IngestReport:
+class Counts:
+    """Articles new, updated and unchanged."""
+
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+
+    def count(self, status: SaveStatus) -> None:
+        if status is SaveStatus.NEW:
+            self.new += 1
+        elif status is SaveStatus.UPDATED:
+            self.updated += 1
+        elif status is SaveStatus.UNCHANGED:
+            self.unchanged += 1
+
+
+@dataclass(slots=True)
+class IngestReport(Counts):
     failures: list[tuple[str, str]] = field(default_factory=list)  # (input name, reason)
     changed: list[int] = field(default_factory=list)  # ids of new and updated articles
 
     def add(self, results: list[FileResult]) -> None:
         for result in results:
-            if result.status == "failed":
+            if result.status is SaveStatus.FAILED:
                 self.failures.append((str(result.path), result.reason or "failed"))
                 continue
             self.count(result.status)
-            if result.status != "unchanged" and result.article_id is not None:
+            if result.status is not SaveStatus.UNCHANGED and result.article_id is not None:
                 self.changed.append(result.article_id)
 
     @property
     def failed(self) -> int:
         return len(self.failures)
-
-    def count(self, status: str) -> None:
-        setattr(self, status, getattr(self, status) + 1)
 
 
 @dataclass(slots=True, frozen=True)
@@ -221,7 +254,7 @@ class SourceState:
     slug: str
     url: str  # current feed URL (a permanent redirect changes it)
     tags: tuple[str, ...] = ()
-    every_seconds: int = 3600
+    every_seconds: int = defaults.EVERY_SECONDS
     lang: str | None = None
     etag: str | None = None
     last_modified: str | None = None
@@ -248,18 +281,12 @@ class SourceState:
             else self.last_error
 
 
-@dataclass(slots=True)
-class FetchReport:
+@dataclass(slots=True, kw_only=True)
+class FetchReport(Counts):
     """The outcome of fetching one source, for people and for exit codes."""
 
     source: str
-    new: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    status: str = ""  # "200", "304", "error", "skipped"...
+    status: FetchStatus | None = None  # None until the fetch has an outcome
     error: str | None = None
     notes: list[str] = field(default_factory=list)
     changed: list[int] = field(default_factory=list)  # ids of new and updated articles
-
-    def count(self, status: str) -> None:
-        setattr(self, status, getattr(self, status) + 1)

@@ -21,6 +21,7 @@ from typing import Any
 import feedparser
 
 from feedsvc.dates import parse_date
+from feedsvc.defaults import MAX_ENTRIES
 from feedsvc.errors import ParseError
 from feedsvc.models import Article
 from feedsvc.plainfeed import read_plain
@@ -35,7 +36,6 @@ _HTTP_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 _XML_DECL = re.compile(rb"^(\s*<\?xml[^>]*?encoding\s*=\s*[\"'])([\w.:-]+)([\"'])", re.IGNORECASE)
 
 
-MAX_ENTRIES = 5000  # per feed document: feeds list their newest entries first
 _ENTRY_START = re.compile(rb"<(?:[\w.-]+:)?(?:item|entry)[\s>/]")
 _CLOSINGS = {b"rss": b"</channel></rss>", b"rdf": b"</rdf:RDF>", b"feed": b"</feed>"}
 

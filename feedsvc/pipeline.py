@@ -27,9 +27,11 @@ from feedsvc.models import (
     Config,
     FeedInfo,
     FetchReport,
+    FetchStatus,
     FileResult,
     IngestReport,
     PublicConfig,
+    SaveStatus,
     SourceState,
 )
 from feedsvc.prepare import prepare_article
@@ -111,7 +113,7 @@ def store_files(db: Any, items: list[tuple[Path, Article | FeedsvcError]],
                 with store.savepoint(db):
                     saved = store.save_article(db, article, now)
             except FeedsvcError as exc:
-                results.append(FileResult(path, "failed", _reason(exc, path)))
+                results.append(FileResult(path, SaveStatus.FAILED, _reason(exc, path)))
                 log.debug("%s", exc)  # reported once, by the caller (CLI or daemon)
                 continue
             results.append(FileResult(path, saved.status, article_id=saved.article_id))
@@ -223,7 +225,8 @@ def fetch_sources(config: Config, names: Iterable[str] = (),
     with store.archive(config.database) as db:
         states = synced_sources(db, config, now, seen=True)
         unknown = wanted - {s.name for s in states} - {s.slug for s in states}
-        reports = [FetchReport(name, status="error", error="no such source in the config")
+        reports = [FetchReport(source=name, status=FetchStatus.ERROR,
+                               error="no such source in the config")
                    for name in sorted(unknown)]
         chosen = [s for s in states if not wanted or s.name in wanted or s.slug in wanted]
         reports += asyncio.run(_refresh_all(db, config, chosen,

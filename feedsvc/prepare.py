@@ -14,12 +14,13 @@ from urllib.parse import urlsplit
 
 from feedsvc.clean import clean_html, sanitize_html
 from feedsvc.dates import format_date
+from feedsvc.defaults import MAX_ENTRIES, MAX_HTML, MAX_NAME, MAX_SUMMARY, MAX_TAGS, MAX_TITLE
 from feedsvc.errors import FeedsvcError, ParseError
 from feedsvc.formats.wire import derive_title
 from feedsvc.fts import index_text
 from feedsvc.models import Article, SourceState
 from feedsvc.names import clean_name, strip_markup
-from feedsvc.parse import MAX_ENTRIES, ParsedFeed, parse_feed
+from feedsvc.parse import ParsedFeed, parse_feed
 from feedsvc.text import (
     detect_lang,
     html_texts,
@@ -48,11 +49,6 @@ def content_hash(article: Article) -> str:
     return hashlib.sha256(visible.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-MAX_HTML = 500_000  # characters of an article's HTML that are cleaned and kept
-MAX_TITLE = 500
-MAX_SUMMARY = 5000
-MAX_NAME = 200  # authors, tags
-MAX_TAGS = 50
 
 
 def _capped(text: str, limit: int) -> str:

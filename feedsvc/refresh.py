@@ -19,7 +19,7 @@ from feedsvc import schedule, store
 from feedsvc.dates import format_date
 from feedsvc.errors import FeedsvcError, FetchError, ParseError
 from feedsvc.fetch import Fetcher, FetchResult
-from feedsvc.models import FetchReport, SourceState
+from feedsvc.models import FetchReport, FetchStatus, SaveStatus, SourceState
 from feedsvc.prepare import PreparedFeed, prepare_feed
 from feedsvc.schedule import Selection
 
@@ -36,10 +36,11 @@ async def refresh_source(state: SourceState, selection: Selection, fetcher: Fetc
     """Refresh one source: skip it, or fetch, prepare, store and schedule it."""
     skip = schedule.skip_reason(state, now, selection)
     if skip:
-        return FetchReport(state.name, status="skipped", notes=[skip])
+        return FetchReport(source=state.name, status=FetchStatus.SKIPPED, notes=[skip])
     outcome = await fetch_and_prepare(fetcher, pool, state, now)
     if stopping():  # not stored: the next start fetches it again (its ETag is unchanged)
-        return FetchReport(state.name, status="skipped", notes=["stopping"])
+        return FetchReport(source=state.name, status=FetchStatus.SKIPPED,
+                           notes=["stopping"])
     report: FetchReport = await write(archive_outcome, *outcome, now)
     return report
 
@@ -71,20 +72,21 @@ def archive_outcome(db: Any, state: SourceState, outcome: FetchResult | FetchErr
                      prepared: PreparedFeed | FeedsvcError | None,
                      now: datetime) -> FetchReport:
     """Store one fetch outcome: entries, and the source's fetch state."""
-    report = FetchReport(state.name)
+    report = FetchReport(source=state.name)
     stamp = format_date(now)
     with store.transaction(db):
         if isinstance(outcome, FetchError):
             _fail(db, state, report, str(outcome), now)
             return report
-        report.status = str(outcome.status)
+        report.status = FetchStatus.OK if outcome.status == 200 else (
+            FetchStatus.NOT_MODIFIED if outcome.status == 304 else None)
         if outcome.moved_to and outcome.moved_to != state.url:
             report.notes.append(f"moved permanently to {outcome.moved_to}; feed URL updated")
             store.record_fetch(db, state.id, url=outcome.moved_to)
         if outcome.status == 410:
             report.error = f"{state.url}: 410 Gone; source disabled (edit its url to re-enable)"
             store.record_fetch(db, state.id, disabled=f"410 Gone at {stamp}", last_fetch=stamp,
-                               last_status="410", last_error=report.error)
+                               last_status=FetchStatus.GONE, last_error=report.error)
             return report
         if outcome.status not in (200, 304):
             _fail(db, state, report, f"{outcome.url}: {http_status(outcome.status)}", now,
@@ -97,7 +99,7 @@ def archive_outcome(db: Any, state: SourceState, outcome: FetchResult | FetchErr
             _store_entries(db, state, prepared, report, now)
         store.record_fetch(
             db, state.id, etag=outcome.etag, last_modified=outcome.last_modified,
-            last_fetch=stamp, last_success=stamp, last_status=str(outcome.status),
+            last_fetch=stamp, last_success=stamp, last_status=report.status,
             last_error=None, failures=0,
             next_due=format_date(schedule.after_success(state, now)),
         )
@@ -125,7 +127,7 @@ def _store_entries(db: Any, state: SourceState, prepared: PreparedFeed, report: 
                 report.notes.append(f"entry not stored: {article.url or article.title}: {exc}")
     for result in results:
         report.count(result.status)
-        if result.status != "unchanged":
+        if result.status is not SaveStatus.UNCHANGED:
             report.changed.append(result.article_id)
 
 
@@ -140,9 +142,9 @@ def http_status(code: int) -> str:
 def _fail(db: Any, state: SourceState, report: FetchReport, message: str, now: datetime,
           retry_after: float | None = None) -> None:
     next_due = format_date(schedule.after_failure(state, now, retry_after))
-    report.status, report.error = "error", message
+    report.status, report.error = FetchStatus.ERROR, message
     report.notes.append(f"retry after {next_due}"
                         + (" (Retry-After)" if retry_after is not None else ""))
     stamp = format_date(now)
-    store.record_fetch(db, state.id, last_fetch=stamp, last_status="error", last_error=message,
-                       failures=state.failures + 1, next_due=next_due)
+    store.record_fetch(db, state.id, last_fetch=stamp, last_status=FetchStatus.ERROR,
+                       last_error=message, failures=state.failures + 1, next_due=next_due)

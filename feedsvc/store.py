@@ -21,7 +21,7 @@ from feedsvc import outlets
 from feedsvc.dates import format_date
 from feedsvc.errors import StoreError
 from feedsvc.fts import TOKENIZER, index_rows, index_text
-from feedsvc.models import Article, SaveResult, SourceConfig, SourceState
+from feedsvc.models import Article, SaveResult, SaveStatus, SourceConfig, SourceState
 from feedsvc.outlets import unique_slug
 
 
@@ -370,7 +370,7 @@ def save_article(db: Database, article: Article, now: datetime) -> SaveResult:
         # is not an edit, so re-ingesting the same files never flips the article back).
         conn.execute("UPDATE articles SET last_seen = ?, raw_hash = coalesce(?, raw_hash) "
                      "WHERE id = ?", [stamp, article.fingerprint, existing[0]])
-        return SaveResult("unchanged", int(existing[0]))
+        return SaveResult(SaveStatus.UNCHANGED, int(existing[0]))
     # Learned from files only: a feed (an aggregator's, say) links to many outlets' hosts.
     source_id, source_name = outlets.source_for(
         db, article.source, article.canonical_url or article.url, now,
@@ -396,9 +396,9 @@ def save_article(db: Database, article: Article, now: datetime) -> SaveResult:
             f"VALUES (?, ?, {', '.join('?' for _ in values)})",
             [article.uid, stamp, *values.values()],
         )
-        article_id, status = int(cursor.lastrowid or 0), "new"
+        article_id, status = int(cursor.lastrowid or 0), SaveStatus.NEW
     else:
-        article_id, status = int(existing[0]), "updated"
+        article_id, status = int(existing[0]), SaveStatus.UPDATED
         _keep_revision(db, article_id, stamp)
         values["published"] = existing[3]  # an entry keeps its original publication time
         values["updated"] = stamp  # and is updated when its content changes

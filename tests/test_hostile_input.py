@@ -13,10 +13,10 @@ from pathlib import Path
 import feedparser
 import pytest
 
+from feedsvc.defaults import MAX_ENTRIES, MAX_TITLE
 from feedsvc.models import Config
-from feedsvc.parse import MAX_ENTRIES, parse_feed
+from feedsvc.parse import parse_feed
 from feedsvc.pipeline import fetch_sources, ingest_paths, publish_site
-from feedsvc.prepare import MAX_TITLE
 from feedsvc.text import xml_safe
 
 from .conftest import write_sources

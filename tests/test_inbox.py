@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from feedsvc.inbox import InboxWatcher
-from feedsvc.models import FileResult
+from feedsvc.models import FileResult, SaveStatus
 
 
 def age(path: Path, seconds: float) -> None:
@@ -52,12 +52,12 @@ def test_file_away_keeps_folders_and_never_overwrites(tmp_path: Path) -> None:
     for round_ in range(2):
         post = tmp_path / "sub" / "post.md"
         post.write_text(f"round {round_}", encoding="utf-8")
-        watcher.file_away(FileResult(post, "new"))
+        watcher.file_away(FileResult(post, SaveStatus.NEW))
     assert (tmp_path / "done/sub/post.md").read_text(encoding="utf-8") == "round 0"
     assert (tmp_path / "done/sub/post.1.md").read_text(encoding="utf-8") == "round 1"
     bad = tmp_path / "bad.txt"
     bad.write_bytes(b"\x00\x01")
-    target = watcher.file_away(FileResult(bad, "failed", "binary data, not an article"))
+    target = watcher.file_away(FileResult(bad, SaveStatus.FAILED, "binary data, not an article"))
     assert target == tmp_path / "failed/bad.txt" and target.read_bytes() == b"\x00\x01"
     error = (tmp_path / "failed/bad.txt.error").read_text(encoding="utf-8")
     assert error == "bad.txt: binary data, not an article\n"
