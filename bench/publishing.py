@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bench.report import Row
 from bench.search import generate, load_config_for
-from feedsvc import store
+from feedsvc import archive, store
 from feedsvc.models import Article
 from feedsvc.pipeline import publish_site
 from feedsvc.prepare import prepare_article
@@ -20,7 +20,7 @@ TAGS = ("china", "world", "economy")
 def bench_publish(folder: Path, count: int = 100_000) -> list[Row]:
     database = folder / "publish.db"
     generate(database, count)
-    with store.archive(database) as db, store.transaction(db):
+    with archive.opened(database) as db, db.transaction():
         # Realistic bodies (~3 KB of HTML) and three tags over a third of the archive each.
         db.execute("UPDATE articles SET content_html = '<p>' || content_text || '</p>', "
                    "summary = substr(content_text, 1, 200)")
@@ -33,12 +33,12 @@ def bench_publish(folder: Path, count: int = 100_000) -> list[Row]:
     started = time.perf_counter()
     report = publish_site(config)
     full = time.perf_counter() - started
-    with store.archive(database) as db:
+    with archive.opened(database) as db:
         article = prepare_article(Article(
             title="One more", content_html="<p>A new article arrives.</p>", source="Bench",
             url="https://bench.example/new", tags=["china"],
             published=datetime(2026, 1, 1, tzinfo=UTC)))
-        with store.transaction(db):
+        with db.transaction():
             saved = store.save_article(db, article, datetime.now(UTC))
         started = time.perf_counter()
         incremental = publish_site(config, db, changed=[saved.article_id])

@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 
 from bench.report import Row
-from feedsvc import store
+from feedsvc import archive, store
+from feedsvc.archive import Archive
 from feedsvc.config import load_config
 from feedsvc.files import read_article_file
 from feedsvc.models import Config
@@ -40,7 +41,7 @@ def generate(db_path: Path, count: int, seed: int = 5) -> tuple[int, list[str]]:
     """Insert ``count`` articles; returns (bytes of indexed text, the sentence pool)."""
     rng = random.Random(seed)
     pool = sentences()
-    db = store.open_archive(db_path)
+    db = archive.open_archive(db_path)
     db.execute("INSERT INTO sources (slug, name, kind, created) VALUES "
                "('bench', 'Bench', 'inbox', '2026-01-01T00:00:00Z')")
     text_bytes = 0
@@ -67,7 +68,7 @@ def generate(db_path: Path, count: int, seed: int = 5) -> tuple[int, list[str]]:
     return text_bytes, pool
 
 
-def _insert(db: store.Database, rows: list[tuple[object, ...]]) -> None:
+def _insert(db: Archive, rows: list[tuple[object, ...]]) -> None:
     db.conn.executemany(
         "INSERT INTO articles (uid, title, source_id, source, content_text, published, "
         "updated, first_seen, last_seen, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -119,7 +120,7 @@ def bench_search(folder: Path, count: int = 100_000, repeats: int = 60) -> list[
         Row("search: index size / text size", f"{index_bytes / text_bytes:.2f}", "<= 1",
             f"{index_bytes / 2**20:,.0f} MB index, {text_bytes / 2**20:,.0f} MB text"),
     ]
-    with store.archive(path) as db:
+    with archive.opened(path) as db:
         for name, queries in cases.items():
             search_articles(db, queries[0], limit=20)  # warm the page cache
             times, hits = [], 0

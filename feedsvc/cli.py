@@ -15,7 +15,8 @@ from typing import Any, TextIO
 
 import click
 
-from feedsvc import __version__, pipeline, query, store
+from feedsvc import __version__, archive, pipeline, query
+from feedsvc.archive import Archive
 from feedsvc.config import config_path, load_config, served_at
 from feedsvc.daemon import Daemon, event_loop_runner, listen, serve_only
 from feedsvc.dates import date_bound
@@ -294,7 +295,7 @@ def search(ctx: click.Context, words: tuple[str, ...], source: str | None, tag: 
     "quoted phrases" match as written, a OR b either, -word excludes.
     """
     filters = query.Filters(source=source, tag=tag, since=since, until=until)
-    with store.archive(_config(ctx).database) as db:
+    with archive.opened(_config(ctx).database) as db:
         query.check_filters(db, filters)
         hits = query.search_articles(db, " ".join(words), filters, limit=limit)
     records: list[dict[str, Any]] = [{
@@ -344,7 +345,7 @@ def export(ctx: click.Context, fmt: str, source: str | None, tag: str | None,
     Articles are read in batches, so an archive of any size exports in constant memory.
     """
     filters = query.Filters(source=source, tag=tag, since=since, until=until)
-    with store.archive(_config(ctx).database) as db:
+    with archive.opened(_config(ctx).database) as db:
         query.check_filters(db, filters)
         if output is None:
             _export(db, filters, fmt, sys.stdout)
@@ -358,7 +359,7 @@ def export(ctx: click.Context, fmt: str, source: str | None, tag: str | None,
         click.echo(f"exported {counted(count, 'article')} to {output}", err=True)
 
 
-def _export(db: Any, filters: query.Filters, fmt: str, stream: TextIO) -> int:
+def _export(db: Archive, filters: query.Filters, fmt: str, stream: TextIO) -> int:
     writer = csv.DictWriter(stream, EXPORT_FIELDS) if fmt == "csv" else None
     if writer:
         writer.writeheader()
@@ -389,7 +390,7 @@ def reindex(ctx: click.Context) -> None:
 def stats(ctx: click.Context, as_json: bool) -> None:
     """What is in the archive."""
     config = _config(ctx)
-    with store.archive(config.database) as db:
+    with archive.opened(config.database) as db:
         figures = query.archive_stats(db)
     figures["database"] = config.database
     figures["database_bytes"] = Path(config.database).stat().st_size

@@ -30,7 +30,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from starlette.applications import Starlette
 
-from feedsvc import store
+from feedsvc import archive, fetchstate
+from feedsvc.archive import Archive
 from feedsvc.config import load_config
 from feedsvc.dates import parse_date, utc_now
 from feedsvc.errors import FeedsvcError
@@ -125,7 +126,7 @@ class Daemon:
         self.scheduler: AsyncIOScheduler | None = None
         self.fetcher: Fetcher | None = None
         self.pool: ProcessPoolExecutor | None = None
-        self._db: Any = None
+        self._db: Archive | None = None
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="feedsvc-writer")
         self._stopping = asyncio.Event()
         self._publish_wanted = asyncio.Event()
@@ -142,7 +143,7 @@ class Daemon:
 
     def _with_db(self, work: Callable[..., T], *args: Any) -> T:
         if self._db is None:
-            self._db = store.open_archive(self.config.database)
+            self._db = archive.open_archive(self.config.database)
         return work(self._db, *args)
 
     def _close_db(self) -> None:
@@ -393,7 +394,7 @@ class Daemon:
                             "failed": report.failed})
             self._changed(report.changed)
 
-    def _ingest_batch(self, db: Any, paths: list[Path]) -> IngestReport:
+    def _ingest_batch(self, db: Archive, paths: list[Path]) -> IngestReport:
         """Archive, commit, then move each file out: a crash in between re-reads a file
         (found unchanged), it never loses one."""
         results = ingest_files(db, paths, utc_now())
@@ -474,9 +475,9 @@ class Daemon:
         }
 
 
-def _reloaded(db: Any, state: SourceState) -> SourceState:
+def _reloaded(db: Archive, state: SourceState) -> SourceState:
     """The source's state as the archive holds it now (with its latest fingerprints)."""
-    return store.source_states(db, state.id, seen=True)[0]
+    return fetchstate.source_states(db, state.id, seen=True)[0]
 
 
 async def serve_only(app: Starlette, sock: socket.socket, access_log: bool) -> None:

@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from feedsvc import query
+from feedsvc.archive import Archive
 from feedsvc.atom import History, render_feed
 from feedsvc.jsonfeed import render_json_feed
 from feedsvc.models import FeedInfo, FeedPage, PublicConfig, StoredArticle
@@ -27,7 +27,7 @@ def archive_pages(total: int, per_page: int) -> int:
     return max(0, total // per_page - 1)
 
 
-def publish_history(db: Any, public: PublicConfig, feed: FeedInfo,
+def publish_history(db: Archive, public: PublicConfig, feed: FeedInfo,
                     changed: Iterable[int] | None = None) -> tuple[list[str], int]:
     """Write the feed's documents (Atom and JSON Feed): all of them, or with ``changed``
     (article ids) only those that can differ. Returns (paths written, documents unchanged)."""
@@ -47,7 +47,7 @@ def publish_history(db: Any, public: PublicConfig, feed: FeedInfo,
     return written, unchanged
 
 
-def _every_page(db: Any, top: FeedPage,
+def _every_page(db: Archive, top: FeedPage,
                 per_page: int) -> Iterable[tuple[FeedPage, list[StoredArticle]]]:
     """Every document of the feed, one page of articles in memory at a time."""
     last_id = 0
@@ -60,7 +60,7 @@ def _every_page(db: Any, top: FeedPage,
     yield top, query.feed_chunk(db, top.feed, last_id, None)
 
 
-def _pages_holding(db: Any, top: FeedPage, per_page: int,
+def _pages_holding(db: Archive, top: FeedPage, per_page: int,
                    changed: Iterable[int]) -> Iterable[tuple[FeedPage, list[StoredArticle]]]:
     """The subscription document, the newest two archive pages (a new page links the one
     before it) and the pages holding the changed articles."""

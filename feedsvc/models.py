@@ -267,7 +267,7 @@ class SourceState:
     disabled: str | None = None  # why, when the source is disabled (410 Gone)
     articles: int = 0
     # fingerprints of the entries archived last from this source: seen again, they are
-    # neither cleaned nor stored again (filled by ``store.source_states(..., seen=True)``)
+    # neither cleaned nor stored again (filled by ``fetchstate.source_states(..., seen=True)``)
     seen: frozenset[str] = frozenset()
 
     @property

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import datetime
-from typing import Any
 from urllib.parse import urlsplit
 
+from feedsvc.archive import Archive
 from feedsvc.dates import format_date
 from feedsvc.names import name_hash, slugify
 
@@ -43,13 +43,13 @@ def alias_key(name: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
 
 
-def unique_slug(db: Any, table: str, name: str, wanted: str | None = None) -> str:
+def unique_slug(db: Archive, table: str, name: str, wanted: str | None = None) -> str:
     slug = wanted or slugify(name)
     taken = db.conn.execute(f"SELECT 1 FROM {table} WHERE slug = ?", [slug]).fetchone()
     return f"{slug}-{name_hash(name)}" if taken else slug
 
 
-def ensure_source(db: Any, name: str, now: datetime, kind: str = "inbox",
+def ensure_source(db: Archive, name: str, now: datetime, kind: str = "inbox",
                   url: str | None = None, slug: str | None = None) -> int:
     """The id of the source called ``name`` (or of the one it was merged into), made if
     there is none."""
@@ -62,7 +62,7 @@ def ensure_source(db: Any, name: str, now: datetime, kind: str = "inbox",
     return int(cursor.lastrowid or 0)
 
 
-def source_for(db: Any, name: str, url: str | None, now: datetime,
+def source_for(db: Archive, name: str, url: str | None, now: datetime,
                learn: bool = True) -> tuple[int, str]:
     """(id, name) of the source an article named ``name`` from ``url`` belongs to; with
     ``learn``, the host of ``url`` becomes an alias of a name the article carries."""
@@ -76,7 +76,7 @@ def source_for(db: Any, name: str, url: str | None, now: datetime,
     return source_id, _name(db, source_id)
 
 
-def apply_aliases(db: Any, aliases: dict[str, tuple[str, ...]], now: datetime) -> None:
+def apply_aliases(db: Archive, aliases: dict[str, tuple[str, ...]], now: datetime) -> None:
     """The config's ``aliases``: each alias names the source called by the key; a source
     already made under an alias is merged into it."""
     for name, names in aliases.items():
@@ -90,7 +90,7 @@ def apply_aliases(db: Any, aliases: dict[str, tuple[str, ...]], now: datetime) -
             _absorb(db, alias, source_id)
 
 
-def merge_source(db: Any, old_id: int, into_id: int) -> None:
+def merge_source(db: Archive, old_id: int, into_id: int) -> None:
     """Move every article of ``old_id`` to ``into_id``; the old source stays as a redirect."""
     if old_id == into_id:
         return
@@ -109,7 +109,7 @@ def merge_source(db: Any, old_id: int, into_id: int) -> None:
                  [alias_key(old_name), into_id, old_id])
 
 
-def redirects(db: Any) -> list[tuple[str, str]]:
+def redirects(db: Archive) -> list[tuple[str, str]]:
     """(old slug, slug of the source it was merged into) for every merged source."""
     rows = db.conn.execute(
         "SELECT old.slug, new.slug FROM sources old JOIN sources new "
@@ -117,7 +117,7 @@ def redirects(db: Any) -> list[tuple[str, str]]:
     return [(str(old), str(new)) for old, new in rows]
 
 
-def _learn(db: Any, host: str, source_id: int, now: datetime) -> None:
+def _learn(db: Archive, host: str, source_id: int, now: datetime) -> None:
     conn = db.conn
     row = conn.execute("SELECT source_id, origin FROM source_aliases WHERE alias = ?",
                        [alias_key(host)]).fetchone()
@@ -132,7 +132,7 @@ def _learn(db: Any, host: str, source_id: int, now: datetime) -> None:
                      [alias_key(host)])
 
 
-def _absorb(db: Any, alias: str, source_id: int) -> None:
+def _absorb(db: Archive, alias: str, source_id: int) -> None:
     """A source made earlier under ``alias`` (from nameless posts) joins ``source_id``.
     Configured feed sources are never merged: their fetch state belongs to them."""
     row = db.conn.execute("SELECT id FROM sources WHERE name = ? AND merged_into IS NULL "
@@ -141,18 +141,18 @@ def _absorb(db: Any, alias: str, source_id: int) -> None:
         merge_source(db, int(row[0]), source_id)
 
 
-def _aliased(db: Any, name: str) -> int | None:
+def _aliased(db: Archive, name: str) -> int | None:
     row = db.conn.execute("SELECT source_id FROM source_aliases WHERE alias = ? AND "
                           "source_id IS NOT NULL", [alias_key(name)]).fetchone()
     return _final(db, int(row[0])) if row else None
 
 
-def _by_name(db: Any, name: str) -> int | None:
+def _by_name(db: Archive, name: str) -> int | None:
     row = db.conn.execute("SELECT id FROM sources WHERE name = ?", [name]).fetchone()
     return _final(db, int(row[0])) if row else None
 
 
-def _final(db: Any, source_id: int) -> int:
+def _final(db: Archive, source_id: int) -> int:
     """The source ``source_id`` was merged into, however many times over."""
     for _ in range(MAX_CHAIN):
         row = db.conn.execute("SELECT merged_into FROM sources WHERE id = ?",
@@ -163,6 +163,6 @@ def _final(db: Any, source_id: int) -> int:
     return source_id
 
 
-def _name(db: Any, source_id: int) -> str:
+def _name(db: Archive, source_id: int) -> str:
     return str(db.conn.execute("SELECT name FROM sources WHERE id = ?",
                                [source_id]).fetchone()[0])

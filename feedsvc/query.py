@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from feedsvc.archive import Archive
 from feedsvc.errors import QueryError, StoreError
 from feedsvc.fts import parse_query
 from feedsvc.models import FeedInfo, StoredArticle
@@ -18,7 +19,7 @@ _ARTICLE_COLUMNS = ("a.id, a.uid, a.url, a.canonical_url, a.title, a.author, a.s
                     "a.published, a.updated, a.summary, a.content_html, a.lang, a.source_feed")
 
 
-def _rows(db: Any, sql: str, params: list[object] | None = None) -> list[dict[str, Any]]:
+def _rows(db: Archive, sql: str, params: list[object] | None = None) -> list[dict[str, Any]]:
     try:
         cursor = db.conn.execute(sql, params or [])
         names = [d[0] for d in cursor.description]
@@ -48,7 +49,7 @@ def _provenance(value: str | None) -> dict[str, str] | None:
     return {str(k): str(v) for k, v in data.items() if isinstance(v, str) and v}
 
 
-def list_feeds(db: Any) -> list[FeedInfo]:
+def list_feeds(db: Archive) -> list[FeedInfo]:
     """Every feed to publish: everything, then each source, then each tag, by name."""
     total = _rows(db, "SELECT count(*) AS n, max(updated) AS updated FROM articles")[0]
     feeds = [FeedInfo("all", "All articles", "all", total["n"], total["updated"])]
@@ -79,7 +80,7 @@ def _feed_scope(feed: FeedInfo) -> tuple[str, str, list[object], str]:
     return "", "1", [], "a.id"
 
 
-def feed_articles(db: Any, feed: FeedInfo, limit: int) -> list[StoredArticle]:
+def feed_articles(db: Archive, feed: FeedInfo, limit: int) -> list[StoredArticle]:
     """The newest ``limit`` articles of a feed, newest first (ties broken by id: stable)."""
     joins, condition, params, _ = _feed_scope(feed)
     sql = (f"SELECT {_ARTICLE_COLUMNS} FROM articles a {joins} WHERE {condition} "
@@ -87,7 +88,8 @@ def feed_articles(db: Any, feed: FeedInfo, limit: int) -> list[StoredArticle]:
     return [_article(row) for row in _rows(db, sql, [*params, limit])]
 
 
-def feed_chunk(db: Any, feed: FeedInfo, after_id: int, limit: int | None) -> list[StoredArticle]:
+def feed_chunk(db: Archive, feed: FeedInfo, after_id: int,
+               limit: int | None) -> list[StoredArticle]:
     """The feed's articles in archive order (by id) after ``after_id``: ``limit`` of them,
     or all when None. Pages of the feed's history are cut from this order."""
     joins, condition, params, key = _feed_scope(feed)
@@ -97,7 +99,7 @@ def feed_chunk(db: Any, feed: FeedInfo, after_id: int, limit: int | None) -> lis
                                                      -1 if limit is None else limit])]
 
 
-def feed_from_end(db: Any, feed: FeedInfo, skip: int, limit: int | None) -> list[StoredArticle]:
+def feed_from_end(db: Archive, feed: FeedInfo, skip: int, limit: int | None) -> list[StoredArticle]:
     """The feed's articles in archive order, counted from its newest: ``limit`` of them
     (all when None) after skipping the newest ``skip``. The daemon's pages are near the end,
     so this reads a few pages of rows, never the whole feed."""
@@ -108,7 +110,7 @@ def feed_from_end(db: Any, feed: FeedInfo, skip: int, limit: int | None) -> list
     return [_article(row) for row in reversed(rows)]
 
 
-def feed_ranks(db: Any, feed: FeedInfo, article_ids: Iterable[int], total: int) -> list[int]:
+def feed_ranks(db: Archive, feed: FeedInfo, article_ids: Iterable[int], total: int) -> list[int]:
     """The positions (0-based, archive order) in ``feed`` (of ``total`` articles) of those
     articles that are in it; counted from the end, where new articles are."""
     joins, condition, params, key = _feed_scope(feed)
@@ -123,7 +125,7 @@ def feed_ranks(db: Any, feed: FeedInfo, article_ids: Iterable[int], total: int) 
     return ranks
 
 
-def feeds_of_articles(db: Any, article_ids: Iterable[int]) -> set[str]:
+def feeds_of_articles(db: Archive, article_ids: Iterable[int]) -> set[str]:
     """The paths of the feeds these articles appear in (always including ``all``)."""
     ids = sorted(set(article_ids))
     paths = {FeedInfo("all", "", "all", 0, None).path}
@@ -190,7 +192,7 @@ class Filters:
         return clauses, params
 
 
-def check_filters(db: Any, filters: Filters) -> None:
+def check_filters(db: Archive, filters: Filters) -> None:
     """``QueryError`` naming a ``--source`` or ``--tag`` that names nothing in the archive
     (an empty result would read as "no such articles"), with the names it does hold."""
     for option, value, table in (("--source", filters.source, "sources"),
@@ -207,7 +209,7 @@ def check_filters(db: Any, filters: Filters) -> None:
                              f"({known})")
 
 
-def search_articles(db: Any, query: str, filters: Filters | None = None,
+def search_articles(db: Archive, query: str, filters: Filters | None = None,
                     limit: int = 20, newest_first: bool = False) -> list[SearchHit]:
     """Articles matching ``query`` (see ``fts.parse_query``), most relevant first (or
     newest first: the search feed).
@@ -275,7 +277,7 @@ def make_snippet(text: str, terms: tuple[str, ...] | list[str], width: int = 60)
     return tuple(s for s in segments if s[0])
 
 
-def archive_stats(db: Any) -> dict[str, Any]:
+def archive_stats(db: Archive) -> dict[str, Any]:
     totals = _rows(db, """SELECT
         (SELECT count(*) FROM articles) AS articles,
         (SELECT count(*) FROM article_revisions) AS revisions,
@@ -291,7 +293,7 @@ def archive_stats(db: Any) -> dict[str, Any]:
     return totals
 
 
-def iter_articles(db: Any, filters: Filters | None = None,
+def iter_articles(db: Archive, filters: Filters | None = None,
                   batch: int = 500) -> Iterator[StoredArticle]:
     """Every article (or those ``filters`` let through), oldest first, fetched in batches:
     never the whole archive in memory."""

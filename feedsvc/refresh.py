@@ -15,10 +15,12 @@ from datetime import datetime
 from http import HTTPStatus
 from typing import Any, TypeVar
 
-from feedsvc import schedule, store
+from feedsvc import fetchstate, schedule, store
+from feedsvc.archive import Archive
 from feedsvc.dates import format_date
 from feedsvc.errors import FeedsvcError, FetchError, ParseError
 from feedsvc.fetch import Fetcher, FetchResult
+from feedsvc.fetchstate import FetchState
 from feedsvc.models import FetchReport, FetchStatus, SaveStatus, SourceState
 from feedsvc.prepare import PreparedFeed, prepare_feed
 from feedsvc.schedule import Selection
@@ -68,13 +70,13 @@ async def fetch_and_prepare(fetcher: Fetcher, pool: Executor, state: SourceState
     return state, result, prepared
 
 
-def archive_outcome(db: Any, state: SourceState, outcome: FetchResult | FetchError,
+def archive_outcome(db: Archive, state: SourceState, outcome: FetchResult | FetchError,
                      prepared: PreparedFeed | FeedsvcError | None,
                      now: datetime) -> FetchReport:
     """Store one fetch outcome: entries, and the source's fetch state."""
     report = FetchReport(source=state.name)
     stamp = format_date(now)
-    with store.transaction(db):
+    with db.transaction():
         if isinstance(outcome, FetchError):
             _fail(db, state, report, str(outcome), now)
             return report
@@ -82,11 +84,13 @@ def archive_outcome(db: Any, state: SourceState, outcome: FetchResult | FetchErr
             FetchStatus.NOT_MODIFIED if outcome.status == 304 else None)
         if outcome.moved_to and outcome.moved_to != state.url:
             report.notes.append(f"moved permanently to {outcome.moved_to}; feed URL updated")
-            store.record_fetch(db, state.id, url=outcome.moved_to)
+            fetchstate.record_move(db, state.id, outcome.moved_to)
         if outcome.status == 410:
             report.error = f"{state.url}: 410 Gone; source disabled (edit its url to re-enable)"
-            store.record_fetch(db, state.id, disabled=f"410 Gone at {stamp}", last_fetch=stamp,
-                               last_status=FetchStatus.GONE, last_error=report.error)
+            fetchstate.record_fetch(db, state.id, FetchState(
+                last_fetch=stamp, last_status=FetchStatus.GONE, next_due=state.next_due,
+                failures=state.failures, last_error=report.error,
+                disabled=f"410 Gone at {stamp}"))
             return report
         if outcome.status not in (200, 304):
             _fail(db, state, report, f"{outcome.url}: {http_status(outcome.status)}", now,
@@ -97,31 +101,29 @@ def archive_outcome(db: Any, state: SourceState, outcome: FetchResult | FetchErr
             return report
         if prepared is not None:
             _store_entries(db, state, prepared, report, now)
-        store.record_fetch(
-            db, state.id, etag=outcome.etag, last_modified=outcome.last_modified,
-            last_fetch=stamp, last_success=stamp, last_status=report.status,
-            last_error=None, failures=0,
-            next_due=format_date(schedule.after_success(state, now)),
-        )
+        fetchstate.record_fetch(db, state.id, FetchState(
+            last_fetch=stamp, last_status=report.status or FetchStatus.OK,
+            next_due=format_date(schedule.after_success(state, now)), last_success=stamp,
+            etag=outcome.etag, last_modified=outcome.last_modified))
     return report
 
 
-def _store_entries(db: Any, state: SourceState, prepared: PreparedFeed, report: FetchReport,
+def _store_entries(db: Archive, state: SourceState, prepared: PreparedFeed, report: FetchReport,
                    now: datetime) -> None:
     if prepared.title:
-        store.record_fetch(db, state.id, title=prepared.title, site_url=prepared.link)
+        fetchstate.record_feed_title(db, state.id, prepared.title, prepared.link)
     report.notes += prepared.skipped
     if prepared.seen_again:
-        store.seen_again(db, state.id, prepared.seen_again, now)
+        fetchstate.seen_again(db, state.id, prepared.seen_again, now)
         report.unchanged += len(prepared.seen_again)
     try:  # all entries at once; a savepoint per entry costs a third of the storing time
-        with store.savepoint(db, "entries"):
+        with db.savepoint("entries"):
             results = [store.save_article(db, article, now) for article in prepared.articles]
     except (FeedsvcError, sqlite3.Error):  # one entry cannot be stored: again, one by one
         results = []
         for article in prepared.articles:
             try:
-                with store.savepoint(db):
+                with db.savepoint():
                     results.append(store.save_article(db, article, now))
             except (FeedsvcError, sqlite3.Error) as exc:
                 report.notes.append(f"entry not stored: {article.url or article.title}: {exc}")
@@ -139,12 +141,13 @@ def http_status(code: int) -> str:
         return f"HTTP {code}"
 
 
-def _fail(db: Any, state: SourceState, report: FetchReport, message: str, now: datetime,
+def _fail(db: Archive, state: SourceState, report: FetchReport, message: str, now: datetime,
           retry_after: float | None = None) -> None:
     next_due = format_date(schedule.after_failure(state, now, retry_after))
     report.status, report.error = FetchStatus.ERROR, message
     report.notes.append(f"retry after {next_due}"
                         + (" (Retry-After)" if retry_after is not None else ""))
     stamp = format_date(now)
-    store.record_fetch(db, state.id, last_fetch=stamp, last_status=FetchStatus.ERROR,
-                       last_error=message, failures=state.failures + 1, next_due=next_due)
+    fetchstate.record_fetch(db, state.id, FetchState(
+        last_fetch=stamp, last_status=FetchStatus.ERROR, next_due=next_due,
+        failures=state.failures + 1, last_error=message))

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from feedsvc import query, store
+from feedsvc import archive, query
 from feedsvc.atom import render_feed
 from feedsvc.dates import date_bound
 from feedsvc.errors import BadRequestError, FeedsvcError, QueryError
@@ -73,7 +73,7 @@ def _read(request: Request, default_limit: int) -> tuple[str, Filters, int, str]
 
 def _search(site: SearchSite, text: str, filters: Filters, limit: int,
             newest_first: bool) -> list[SearchHit]:
-    db = store.open_reader(site.database)
+    db = archive.open_reader(site.database)
     try:
         return query.search_articles(db, text, filters, limit, newest_first=newest_first)
     finally:

@@ -21,7 +21,7 @@ import lxml.html
 import pytest
 from lxml import etree
 
-from feedsvc import store
+from feedsvc import archive
 from feedsvc.atom import entry_id
 from feedsvc.history import archive_pages
 from feedsvc.models import Config, FeedInfo, FeedPage
@@ -218,7 +218,7 @@ def test_feeds_rendered_by_worker_processes_are_byte_identical(
     report = publish_site(config, workers=2)  # two processes, one read-only connection each
     assert site_bytes(config) == sequential
     assert len(report.written) == len(sequential)
-    with store.archive(config.database) as db:  # and incremental, in this process
+    with archive.opened(config.database) as db:  # and incremental, in this process
         assert publish_site(config, db, changed=[1, 2, 3]).written == []
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from feedsvc import store
+from feedsvc import schema
+from feedsvc.archive import opened
 from feedsvc.errors import QueryError
 from feedsvc.fts import index_text, parse_query
 from feedsvc.models import Config
@@ -54,7 +55,7 @@ def archive(config: Config, inbox: Path) -> Config:
 
 
 def titles(config: Config, query: str, **filters: str) -> list[str]:
-    with store.archive(config.database) as db:
+    with opened(config.database) as db:
         return [h.article.title for h in search_articles(db, query, Filters(**filters), 50)]
 
 
@@ -237,8 +238,8 @@ def test_existing_archive_is_indexed_by_the_migration(config: Config, inbox: Pat
                            "ALTER TABLE sources DROP COLUMN merged_into;"
                            "DROP INDEX idx_articles_source_id; PRAGMA user_version = 2;")
         count = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
-    with store.archive(config.database) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == len(store.MIGRATIONS)
+    with opened(config.database) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == len(schema.MIGRATIONS)
         indexed = db.execute("SELECT count(*) FROM articles_fts").fetchone()[0]
     assert indexed == count > 0
 

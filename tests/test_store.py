@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from feedsvc import store
+from feedsvc import archive, schema, store
 from feedsvc.errors import StoreError
 from feedsvc.models import Article, Config
 from feedsvc.pipeline import ingest_paths
@@ -97,16 +97,16 @@ def test_save_is_all_or_nothing_per_article(config: Config) -> None:
     """An article whose save fails half-way (its tags refused by a trigger, after its row
     was written) leaves nothing behind; the article saved before it in the same
     transaction stays whole."""
-    db = store.open_archive(config.database)
+    db = archive.open_archive(config.database)
     kept = prepare_article(Article(title="Kept", content_html="<p>x</p>", source="S",
                                    url="https://x.org/1"))
     failing = prepare_article(Article(title="T", content_html="<p>y</p>", source="S",
                                       url="https://x.org/2", tags=["a"]))
     db.execute("CREATE TRIGGER refuse_tags BEFORE INSERT ON article_tags "
                "BEGIN SELECT RAISE(ABORT, 'refused'); END")
-    with store.transaction(db):
+    with db.transaction():
         store.save_article(db, kept, NOW)
-        with pytest.raises((StoreError, sqlite3.Error)), store.savepoint(db):
+        with pytest.raises((StoreError, sqlite3.Error)), db.savepoint():
             store.save_article(db, failing, NOW)
     assert db.execute("SELECT uid FROM articles").fetchall() == [(kept.uid,)]
     assert db.execute("SELECT count(*) FROM article_tags").fetchone() == (0,)
@@ -115,9 +115,9 @@ def test_save_is_all_or_nothing_per_article(config: Config) -> None:
 
 
 def test_schema_is_versioned_and_reopens(config: Config) -> None:
-    store.open_archive(config.database).close()
-    db = store.open_archive(config.database)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == len(store.MIGRATIONS)
+    archive.open_archive(config.database).close()
+    db = archive.open_archive(config.database)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == len(schema.MIGRATIONS)
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert set(db.table_names()) >= {"sources", "articles", "tags", "article_tags",
                                      "article_revisions"}
@@ -125,8 +125,8 @@ def test_schema_is_versioned_and_reopens(config: Config) -> None:
 
 
 def test_chinese_names_get_safe_distinct_slugs(config: Config) -> None:
-    db = store.open_archive(config.database)
-    with store.transaction(db):
+    db = archive.open_archive(config.database)
+    with db.transaction():
         ids = store.ensure_tags(db, ["联合早报", "News", "news", "../etc/passwd", "a/b", "!!!"])
     slugs = [db.execute("SELECT slug FROM tags WHERE id = ?", [i]).fetchone()[0] for i in ids]
     db.close()

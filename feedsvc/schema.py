@@ -1,0 +1,159 @@
+"""The archive's schema: its migrations (``PRAGMA user_version`` counts them) and views.
+With ``archive``, the only module that imports sqlite-utils (for table creation)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from feedsvc.errors import StoreError
+from feedsvc.fts import TOKENIZER
+from feedsvc.searchindex import sync_search
+
+if TYPE_CHECKING:
+    from feedsvc.archive import Archive
+
+
+def _v1(archive: Archive) -> None:
+    db = archive.utils
+    db.table("sources").create({
+        "id": int, "slug": str, "name": str, "kind": str, "url": str, "site_url": str,
+        "lang": str, "created": str,
+    }, pk="id", not_null={"slug", "name", "kind", "created"}, defaults={"kind": "inbox"})
+    db.table("sources").create_index(["slug"], unique=True)
+    db.table("sources").create_index(["name"], unique=True)
+    db.table("tags").create({"id": int, "name": str, "slug": str}, pk="id",
+                            not_null={"name", "slug"})
+    db.table("tags").create_index(["slug"], unique=True)
+    db.table("tags").create_index(["name"], unique=True)
+    article_columns = {
+        "id": int, "uid": str, "url": str, "canonical_url": str, "guid": str, "title": str,
+        "author": str, "source_id": int, "source": str, "tags": str, "summary": str,
+        "content_html": str, "content_text": str, "lang": str, "published": str,
+        "updated": str, "first_seen": str, "last_seen": str, "content_hash": str,
+        "origin": str, "revision": int,
+    }
+    db.table("articles").create(
+        article_columns, pk="id",
+        not_null={"uid", "title", "source_id", "source", "published", "updated", "first_seen",
+                  "last_seen", "content_hash", "revision"},
+        defaults={"tags": "[]", "revision": 1, "content_html": "", "content_text": ""},
+        foreign_keys=[("source_id", "sources", "id")],
+    )
+    db.table("articles").create_index(["uid"], unique=True)
+    db.table("articles").create_index(["canonical_url"])
+    db.table("articles").create_index(["published"])
+    db.table("articles").create_index(["source_id", "published"])
+    db.table("article_tags").create(
+        {"article_id": int, "tag_id": int}, pk=("article_id", "tag_id"),
+        foreign_keys=[("article_id", "articles", "id"), ("tag_id", "tags", "id")],
+    )
+    db.table("article_tags").create_index(["tag_id", "article_id"])
+    revision_columns = {k: v for k, v in article_columns.items()
+                        if k not in {"first_seen", "last_seen", "source_id", "uid", "guid"}}
+    db.table("article_revisions").create(
+        {**revision_columns, "article_id": int, "replaced": str}, pk="id",
+        not_null={"article_id", "revision", "replaced"},
+        foreign_keys=[("article_id", "articles", "id")],
+    )
+    db.table("article_revisions").create_index(["article_id", "revision"], unique=True)
+
+
+def _v2(archive: Archive) -> None:
+    """Fetch state of feed sources (the fetching issue): kept across restarts."""
+    db = archive.utils
+    sources = db.table("sources")
+    for name, kind in (("config_url", str), ("tags", str), ("every", int), ("title", str),
+                       ("etag", str), ("last_modified", str), ("last_fetch", str),
+                       ("last_status", str), ("last_success", str), ("last_error", str),
+                       ("failures", int), ("next_due", str), ("disabled", str)):
+        sources.add_column(name, kind)
+    db.execute("UPDATE sources SET failures = 0 WHERE failures IS NULL")
+
+
+def _v3(db: Archive) -> None:
+    """Full-text search (the search issue) and views for common questions.
+
+    ``articles_fts`` is an FTS5 index over ``articles`` (``content=[articles]``, so
+    Datasette finds it). What it indexes is ``fts.index_text`` of title and text, which SQL
+    cannot compute; so triggers queue every change in ``fts_pending`` and ``sync_search``
+    applies the queue before each commit, whoever made the change.
+    """
+    # The long column first: FTS5 marks positions of every column but the first, so this
+    # order makes the index a third smaller (measured in bench/search.py).
+    db.execute(f"CREATE VIRTUAL TABLE [articles_fts] USING FTS5 ([content_text], [title], "
+               f"content=[articles], tokenize='{TOKENIZER}')")
+    db.execute("CREATE TABLE fts_pending (id INTEGER PRIMARY KEY, article_id INTEGER NOT NULL, "
+               "kind TEXT NOT NULL, title TEXT, content_text TEXT)")
+    db.execute("CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN "
+               "INSERT INTO fts_pending (article_id, kind) VALUES (new.id, 'insert'); END")
+    for event, kind in (("UPDATE OF title, content_text", "update"), ("DELETE", "delete")):
+        db.execute(f"CREATE TRIGGER articles_fts_{kind} AFTER {event} ON articles BEGIN "
+                   "INSERT INTO fts_pending (article_id, kind, title, content_text) "
+                   f"VALUES (old.id, '{kind}', old.title, old.content_text); END")
+    db.execute("INSERT INTO fts_pending (article_id, kind) SELECT id, 'insert' FROM articles")
+    for name, sql in VIEWS.items():
+        db.execute(f"CREATE VIEW {name} AS {sql}")
+    sync_search(db)
+
+
+VIEWS = {
+    # One row per article with its source's name and slug and its tag names.
+    "articles_with_tags": """
+        SELECT a.id, a.published, a.updated, s.name AS source, s.slug AS source_slug,
+               a.title, coalesce(a.canonical_url, a.url) AS url, a.author, a.lang,
+               (SELECT group_concat(t.name, ', ') FROM article_tags at
+                JOIN tags t ON t.id = at.tag_id WHERE at.article_id = a.id) AS tag_names,
+               a.summary, a.revision
+        FROM articles a JOIN sources s ON s.id = a.source_id""",
+    # How much each source published each day (UTC).
+    "articles_per_source_per_day": """
+        SELECT s.name AS source, substr(a.published, 1, 10) AS day, count(*) AS articles
+        FROM articles a JOIN sources s ON s.id = a.source_id
+        GROUP BY s.id, day""",
+}
+
+def _v4(archive: Archive) -> None:
+    """Provenance (the republishing issue): the feed each fetched entry came from, as it was
+    when the entry was archived, so published pages stay stable when the feed changes."""
+    db = archive.utils
+    db.table("articles").add_column("source_feed", str)
+    # A source's articles in id order: the order its feed's archive pages are cut in.
+    db.table("articles").create_index(["source_id"])
+    db.execute("""UPDATE articles SET source_feed = (
+        SELECT json_object('id', s.url, 'title', coalesce(s.title, s.name), 'link', s.url,
+                           'home', s.site_url)
+        FROM sources s WHERE s.id = articles.source_id AND s.kind = 'feed')""")
+
+
+def _v5(archive: Archive) -> None:
+    """Entry fingerprints (the benchmark issue): an entry a feed repeats unchanged is
+    recognised before it is cleaned. Empty for older articles, which are prepared once more
+    the next time their feed lists them, and then get one."""
+    db = archive.utils
+    db.table("articles").add_column("raw_hash", str)
+
+
+def _v6(archive: Archive) -> None:
+    """One outlet, one source (issue 16): the names and hosts a source goes by, and the
+    source a merged one now redirects to."""
+    db = archive.utils
+    db.execute("CREATE TABLE source_aliases (alias TEXT PRIMARY KEY, source_id INTEGER "
+               "REFERENCES sources (id), origin TEXT NOT NULL, created TEXT NOT NULL)")
+    db.table("sources").add_column("merged_into", int)
+
+
+MIGRATIONS: list[Callable[[Archive], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
+
+
+def migrate(db: Archive) -> None:
+    """Apply the migrations this archive has not seen yet, each in its own transaction."""
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version > len(MIGRATIONS):
+        raise StoreError(f"{db.path}: "
+                         f"schema version {version} is newer than this feedsvc "
+                         f"({len(MIGRATIONS)}); upgrade feedsvc")
+    for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
+        with db.conn:
+            step(db)
+            db.conn.execute(f"PRAGMA user_version = {number}")
