@@ -34,7 +34,7 @@ import feedparser
 from bench.feedmix import mixed_documents
 from bench.report import Row
 from feedsvc.errors import FeedsvcError
-from feedsvc.models import Article
+from feedsvc.models import Article, PreparedArticle
 from feedsvc.parse import ParsedFeed, _recode, cap_entries, parse_fast, parse_feed, parse_robust
 from feedsvc.prepare import prepare_article
 
@@ -110,11 +110,11 @@ def read_documents(root: Path) -> list[Document]:
     return documents
 
 
-def _prepared(articles: list[Article]) -> list[Article | None]:
-    out: list[Article | None] = []
+def _prepared(articles: list[Article]) -> list[PreparedArticle | None]:
+    out: list[PreparedArticle | None] = []
     for article in articles:
         try:
-            out.append(prepare_article(_copy(article)))
+            out.append(prepare_article(_copy(article), NOW))
         except FeedsvcError:
             out.append(None)
     return out
@@ -127,8 +127,8 @@ def _copy(article: Article) -> Article:
 def compare(document: Document, tally: Tally) -> None:
     body, content_type = _recode(document.body, document.content_type)
     body, found = cap_entries(body)
-    robust = parse_robust(body, document.url, content_type, found, NOW)
-    fast = parse_fast(body, document.url, content_type, found, NOW)
+    robust = parse_robust(body, document.url, content_type, found)
+    fast = parse_fast(body, document.url, content_type, found)
     tally.entries += len(robust.articles)
     if fast is None:
         return
@@ -213,7 +213,7 @@ def check_expect(document: Document, tally: Tally) -> None:
                                          "content-location": document.url})
     tally.expect_feedparser += _holds(expression, dict(reference))
     try:
-        ours = parse_feed(document.body, document.url, document.content_type, NOW)
+        ours = parse_feed(document.body, document.url, document.content_type)
     except FeedsvcError:
         ours = ParsedFeed()
     holds = any(_holds(expression, env) for env in feedsvc_envs(ours))
@@ -239,7 +239,7 @@ def run_corpus(path: str | None, verbose: bool = False,
         tally.documents += 1
         try:
             compare(document, tally)
-            parse_feed(document.body, document.url, document.content_type, NOW)
+            parse_feed(document.body, document.url, document.content_type)
         except FeedsvcError:
             pass
         except Exception:

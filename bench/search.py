@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from bench.report import Row
-from feedsvc import archive, store
+from feedsvc import archive
 from feedsvc.archive import Archive
 from feedsvc.config import load_config
 from feedsvc.files import read_article_file

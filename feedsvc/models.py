@@ -12,11 +12,9 @@ from feedsvc import defaults
 
 @dataclass(slots=True)
 class Article:
-    """One article on its way from a reader (file or feed) to the archive.
-
-    Readers fill the raw fields; ``prepare.prepare_article`` cleans ``content_html`` and
-    fills the derived ones (``canonical_url``, ``uid``, ``content_text``, ``lang``...).
-    """
+    """An article as a reader (file or feed) gives it: raw HTML, and no date when it said
+    none. ``prepare.prepare_article`` turns it into a ``PreparedArticle``, the only kind the
+    archive stores."""
 
     title: str
     content_html: str
@@ -24,21 +22,40 @@ class Article:
     url: str | None = None
     author: str | None = None
     tags: list[str] = field(default_factory=list)
-    published: datetime | None = None
+    published: datetime | None = None  # None: the source gave no (readable) date
     summary: str | None = None
     guid: str | None = None
     lang: str | None = None
     origin: str | None = None  # the file path or feed URL it was read from
     source_feed: dict[str, str] | None = None  # the feed it came from: id, title, link, updated
-    # derived
-    canonical_url: str | None = None
-    uid: str = ""  # dedup key: canonical_url, or a content hash for articles without URL
-    content_text: str = ""
-    content_hash: str = ""
+    uid: str = ""  # an identity the reader knows when there is no URL (a feed's guid)
+    fingerprint: str | None = None  # of the entry as the feed gave it (``prepare.fingerprint``)
+
+
+@dataclass(slots=True, frozen=True)
+class PreparedArticle:
+    """An article cleaned and complete: what ``store.save_article`` accepts."""
+
+    title: str
+    content_html: str  # cleaned and sanitized
+    source: str
+    url: str | None
+    author: str | None
+    tags: list[str]
+    published: datetime  # the date rule applied once: the arrival time when none, never future
+    summary: str | None
+    guid: str | None
+    lang: str | None
+    origin: str | None
+    source_feed: dict[str, str] | None
+    canonical_url: str | None
+    uid: str  # dedup key: canonical_url, else the reader's identity, else a content hash
+    content_text: str
+    content_hash: str
     # title and text as the search index holds them (``fts.index_text``), computed where the
     # article is prepared (a worker process) so the process that writes does not have to
     search_forms: tuple[str, str] | None = None
-    fingerprint: str | None = None  # of the entry as the feed gave it (``prepare.fingerprint``)
+    fingerprint: str | None = None
 
 
 @dataclass(slots=True, frozen=True)

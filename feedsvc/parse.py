@@ -79,20 +79,17 @@ def _recode(body: bytes, content_type: str) -> tuple[bytes, str]:
     return text, "application/xml; charset=utf-8"
 
 
-def parse_feed(body: bytes, url: str, content_type: str = "",
-               now: datetime | None = None) -> ParsedFeed:
+def parse_feed(body: bytes, url: str, content_type: str = "") -> ParsedFeed:
     """Parse a feed body fetched from ``url``; ``ParseError`` only when nothing is usable."""
-    now = now or datetime.now(UTC)
     if "json" in content_type.lower() or body.lstrip()[:1] == b"{":
-        return parse_json_feed(body, url, now)
+        return parse_json_feed(body, url)
     body, content_type = _recode(body, content_type)
     body, found = cap_entries(body)
-    fast = parse_fast(body, url, content_type, found, now)
-    return fast if fast is not None else parse_robust(body, url, content_type, found, now)
+    fast = parse_fast(body, url, content_type, found)
+    return fast if fast is not None else parse_robust(body, url, content_type, found)
 
 
-def parse_robust(body: bytes, url: str, content_type: str, found: int,
-                 now: datetime) -> ParsedFeed:
+def parse_robust(body: bytes, url: str, content_type: str, found: int) -> ParsedFeed:
     """feedparser: every RSS and Atom version, broken XML, odd encodings and dates."""
     parsed = feedparser.parse(
         io.BytesIO(body), sanitize_html=False, resolve_relative_uris=False,
@@ -102,11 +99,10 @@ def parse_robust(body: bytes, url: str, content_type: str, found: int,
     if not parsed.entries and not parsed.feed.get("title"):
         reason = parsed.get("bozo_exception") or "no feed elements found"
         raise ParseError(f"{url}: not a feed: {reason}")
-    return _parsed_feed(parsed, url, found, now)
+    return _parsed_feed(parsed, url, found)
 
 
-def parse_fast(body: bytes, url: str, content_type: str, found: int,
-               now: datetime) -> ParsedFeed | None:
+def parse_fast(body: bytes, url: str, content_type: str, found: int) -> ParsedFeed | None:
     """The fast path (``plainfeed``): the same articles as ``parse_robust`` for a plain
     document, None for any other (or when it finds other than ``found`` entries)."""
     plain = read_plain(body, content_type, url)
@@ -114,10 +110,10 @@ def parse_fast(body: bytes, url: str, content_type: str, found: int,
         return None
     if not plain["entries"] and not plain["feed"].get("title"):
         return None  # feedparser says why it is not a feed
-    return _parsed_feed(plain, url, found, now)
+    return _parsed_feed(plain, url, found)
 
 
-def _parsed_feed(parsed: Any, url: str, found: int, now: datetime) -> ParsedFeed:
+def _parsed_feed(parsed: Any, url: str, found: int) -> ParsedFeed:
     """Articles from feedparser's result, or from ``plainfeed``'s copy of its shape."""
     feed = parsed["feed"]
     feed_id = feed.get("id")
@@ -128,12 +124,12 @@ def _parsed_feed(parsed: Any, url: str, found: int, now: datetime) -> ParsedFeed
                         entries_found=found)
     language = feed.get("language")
     for entry in parsed["entries"]:
-        result.articles.append(_entry_article(entry, url, language, now))
+        result.articles.append(_entry_article(entry, url, language))
     return result
 
 
 def _article(entry: Any, feed_url: str, content: str, summary: str | None, authors: list[str],
-             tags: list[Any], published: datetime) -> Article:
+             tags: list[Any], published: datetime | None) -> Article:
     """The Article of a parsed entry (either parser's): the fields both read alike."""
     link = entry.get("link")
     link = absolute_url(link, feed_url) if link else None
@@ -212,7 +208,7 @@ def _fullest(entry: Any) -> tuple[str, str | None]:
     return content, summary if summary and summary != content else None
 
 
-def _entry_article(entry: Any, feed_url: str, language: str | None, now: datetime) -> Article:
+def _entry_article(entry: Any, feed_url: str, language: str | None) -> Article:
     content, summary = _fullest(entry)
     # An author may be known only by e-mail; feedparser then gives no name.
     people = [a.get("name") or a.get("email") for a in entry.get("authors") or []
@@ -220,13 +216,13 @@ def _entry_article(entry: Any, feed_url: str, language: str | None, now: datetim
     article = _article(
         entry, feed_url, content, summary, [p for p in people if p],
         entry.get("tags") or [],
-        _when(entry, "published_parsed", "updated_parsed", "created_parsed") or now)
+        _when(entry, "published_parsed", "updated_parsed", "created_parsed"))
     article.lang = (entry.get("content", [{}])[0].get("language") if entry.get("content")
                     else None) or entry.get("language") or language
     return article
 
 
-def parse_json_feed(body: bytes, url: str, now: datetime) -> ParsedFeed:
+def parse_json_feed(body: bytes, url: str) -> ParsedFeed:
     """JSON Feed 1.0/1.1 (https://www.jsonfeed.org/version/1.1/). A field of the wrong type
     is ignored (and named once in ``ParsedFeed.notes``); the item and the others stay."""
     try:
@@ -247,7 +243,7 @@ def parse_json_feed(body: bytes, url: str, now: datetime) -> ParsedFeed:
     language = fields.get(data, "language")
     for item in items[:MAX_ENTRIES]:
         if isinstance(item, dict):
-            result.articles.append(_json_item(item, url, language, fields, now))
+            result.articles.append(_json_item(item, url, language, fields))
         else:
             fields.wrong.add(f"items[] ({type(item).__name__}, not an object)")
     if fields.wrong:
@@ -272,7 +268,7 @@ class _JsonFields:
 
 
 def _json_item(item: dict[str, Any], feed_url: str, language: str | None,
-               fields: _JsonFields, now: datetime) -> Article:
+               fields: _JsonFields) -> Article:
     def get(key: str, kind: type | tuple[type, ...] = str) -> Any:
         return fields.get(item, key, kind, "items[].")
 
@@ -294,7 +290,7 @@ def _json_item(item: dict[str, Any], feed_url: str, language: str | None,
         url=link if is_http_url(link) else None,
         author=", ".join(n for n in names if isinstance(n, str) and n) or None,
         tags=[str(t) for t in tags if isinstance(t, str | int) and not isinstance(t, bool)],
-        published=parse_date(get("date_published")) or parse_date(get("date_modified")) or now,
+        published=parse_date(get("date_published")) or parse_date(get("date_modified")),
         summary=get("summary"),
         guid=str(guid) if guid is not None else None,
         lang=get("language") or language,

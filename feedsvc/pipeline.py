@@ -13,6 +13,7 @@ from concurrent.futures import Executor, as_completed
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,13 +25,13 @@ from feedsvc.fetch import Fetcher
 from feedsvc.files import iter_article_files, read_article_file
 from feedsvc.history import publish_history
 from feedsvc.models import (
-    Article,
     Config,
     FeedInfo,
     FetchReport,
     FetchStatus,
     FileResult,
     IngestReport,
+    PreparedArticle,
     PublicConfig,
     SaveStatus,
     SourceState,
@@ -63,6 +64,7 @@ def ingest_paths(config: Config, paths: Iterable[str | Path] | None = None,
     """Read every article file under ``paths`` (default: the inbox and the library) into
     the archive."""
     report = IngestReport()
+    now = now or utc_now()  # one arrival time for the run: the date of undated articles
     wanted = [Path(p) for p in (paths or [config.inbox, *config.library])]
     for missing in (p for p in wanted if not p.exists()):
         report.failures.append((str(missing), "no such file or folder"))
@@ -75,34 +77,34 @@ def ingest_paths(config: Config, paths: Iterable[str | Path] | None = None,
             (worker_pool(workers) if workers > 1 else nullcontext()) as pool:
         if config.aliases:
             with db.transaction():
-                outlets.apply_aliases(db, config.aliases, now or utc_now())
-        prepared = (pool.map(read_and_prepare, files, chunksize=20) if pool
-                    else map(read_and_prepare, files))
-        batch: list[tuple[Path, Article | FeedsvcError]] = []
+                outlets.apply_aliases(db, config.aliases, now)
+        work = partial(read_and_prepare, now=now)
+        prepared = pool.map(work, files, chunksize=20) if pool else map(work, files)
+        batch: list[tuple[Path, PreparedArticle | FeedsvcError]] = []
         for path, item in zip(progress(files) if progress else files, prepared, strict=True):
             batch.append((path, item))
             if len(batch) >= BATCH:
-                report.add(store_files(db, batch, now or utc_now()))
+                report.add(store_files(db, batch, now))
                 batch = []
         if batch:
-            report.add(store_files(db, batch, now or utc_now()))
+            report.add(store_files(db, batch, now))
     return report
 
 
-def read_and_prepare(path: Path) -> Article | FeedsvcError:
+def read_and_prepare(path: Path, now: datetime) -> PreparedArticle | FeedsvcError:
     """One file read and prepared, or why it cannot be (a worker process may run this)."""
     try:
-        return prepare_article(read_article_file(path))
+        return prepare_article(read_article_file(path), now)
     except FeedsvcError as exc:
         return exc
 
 
 def ingest_files(db: Archive, paths: list[Path], now: datetime) -> list[FileResult]:
     """Archive these files in one transaction; one result per file, failures included."""
-    return store_files(db, [(path, read_and_prepare(path)) for path in paths], now)
+    return store_files(db, [(path, read_and_prepare(path, now)) for path in paths], now)
 
 
-def store_files(db: Archive, items: list[tuple[Path, Article | FeedsvcError]],
+def store_files(db: Archive, items: list[tuple[Path, PreparedArticle | FeedsvcError]],
                 now: datetime) -> list[FileResult]:
     """Store prepared files in one transaction; one result per file, failures included."""
     results = []

@@ -7,18 +7,18 @@ this is what the worker processes run, for files and for fetched feeds alike.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from html import escape
 from urllib.parse import urlsplit
 
 from feedsvc.clean import clean_html, sanitize_html
-from feedsvc.dates import format_date
+from feedsvc.dates import format_date, utc_now
 from feedsvc.defaults import MAX_ENTRIES, MAX_HTML, MAX_NAME, MAX_SUMMARY, MAX_TAGS, MAX_TITLE
 from feedsvc.errors import FeedsvcError, ParseError
 from feedsvc.formats.wire import derive_title
 from feedsvc.fts import index_text
-from feedsvc.models import Article, SourceState
+from feedsvc.models import Article, PreparedArticle, SourceState
 from feedsvc.names import clean_name, strip_markup
 from feedsvc.parse import ParsedFeed, parse_feed
 from feedsvc.text import (
@@ -41,14 +41,11 @@ def _source_name(source: str, url: str | None) -> str:
     return host.removeprefix("www.") if host else FALLBACK_SOURCE
 
 
-def content_hash(article: Article) -> str:
+def content_hash(title: str, author: str | None, content_html: str, tags: list[str]) -> str:
     """What a reader sees: a change here is an edit worth a new revision."""
-    body = " ".join(article.content_html.split())
-    tags = "\x1e".join(sorted(article.tags))
-    visible = "\x1f".join([article.title, article.author or "", body, tags])
+    body = " ".join(content_html.split())
+    visible = "\x1f".join([title, author or "", body, "\x1e".join(sorted(tags))])
     return hashlib.sha256(visible.encode("utf-8", "surrogatepass")).hexdigest()
-
-
 
 
 def _capped(text: str, limit: int) -> str:
@@ -82,11 +79,22 @@ def clean_body(markup: str, url: str | None, title: str) -> tuple[str, str, str]
     return content, text, plain
 
 
-def prepare_article(article: Article) -> Article:
+FUTURE_SLACK = timedelta(days=1)  # publishers' clocks and time zones are often off a little
+
+
+def published_when(article: Article, now: datetime) -> datetime:
+    """The date rule, applied here once: no date is the arrival time; a date more than a
+    day ahead is a publisher's error (or a trick to stay on top) and becomes now too."""
+    published = article.published or now
+    return now if published > now + FUTURE_SLACK else published
+
+
+def prepare_article(article: Article, now: datetime | None = None) -> PreparedArticle:
     """Clean the HTML and fill every derived field; the result is ready to store.
 
     Oversized parts are cut, not refused: a title at ``MAX_TITLE`` characters, the HTML at
     ``MAX_HTML`` (the cleaner closes what the cut left open)."""
+    now = now or utc_now()
     url = article.url.strip() if article.url and is_http_url(article.url) else None
     title = _name(article.title, MAX_TITLE)
     content, text, plain = clean_body(article.content_html[:MAX_HTML], url, title)
@@ -94,25 +102,25 @@ def prepare_article(article: Article) -> Article:
         title = derive_title(text.split("\n", 1)[0]) if text else ""
     if not title and not text:
         raise ParseError(f"{article.origin or 'article'}: no title and no text left after cleaning")
+    title = title or "(untitled)"
     summary = (_capped(html_to_text(clean_html(article.summary[:MAX_HTML])), MAX_SUMMARY)
                if article.summary else "")
     summary = summary or summarize(plain)
     canonical = canonical_url(url) if url else None
     source = _source_name(article.source, url)
-    prepared = replace(
-        article, url=url, title=title or "(untitled)", content_html=content, content_text=text,
-        summary=xml_safe(strip_markup(summary)) or None, canonical_url=canonical,
-        source=xml_safe(source),
-        author=_name(article.author, MAX_NAME) or None if article.author else None,
-        tags=[t for t in dict.fromkeys(_name(t, MAX_NAME) for t in article.tags[:MAX_TAGS]) if t],
-        lang=language_tag(article.lang) or detect_lang(f"{title}\n{text}"),
-    )
-    prepared.content_hash = content_hash(prepared)
-    prepared.search_forms = (index_text(prepared.title), index_text(text))
+    author = _name(article.author, MAX_NAME) or None if article.author else None
+    tags = [t for t in dict.fromkeys(_name(t, MAX_NAME) for t in article.tags[:MAX_TAGS]) if t]
     # No URL: a reader-given identity (a feed's guid), else one from the content.
-    prepared.uid = canonical or article.uid or "urn:sha256:" + hashlib.sha256(
+    uid = canonical or article.uid or "urn:sha256:" + hashlib.sha256(
         f"{source}\x1f{' '.join(text.split())}".encode("utf-8", "surrogatepass")).hexdigest()
-    return prepared
+    return PreparedArticle(
+        title=title, content_html=content, source=xml_safe(source), url=url, author=author,
+        tags=tags, published=published_when(article, now),
+        summary=xml_safe(strip_markup(summary)) or None, guid=article.guid,
+        lang=language_tag(article.lang) or detect_lang(f"{title}\n{text}"),
+        origin=article.origin, source_feed=article.source_feed, canonical_url=canonical,
+        uid=uid, content_text=text, content_hash=content_hash(title, author, content, tags),
+        search_forms=(index_text(title), index_text(text)), fingerprint=article.fingerprint)
 
 
 @dataclass(slots=True)
@@ -121,7 +129,7 @@ class PreparedFeed:
 
     title: str | None
     link: str | None
-    articles: list[Article]
+    articles: list[PreparedArticle]
     skipped: list[str]
     seen_again: list[str] = field(default_factory=list)  # fingerprints of unchanged entries
 
@@ -129,11 +137,10 @@ class PreparedFeed:
 PREPARE_VERSION = "2"  # part of every fingerprint: raise it when cleaning changes its output
 
 
-def fingerprint(entry: Article, now: datetime) -> str:
+def fingerprint(entry: Article) -> str:
     """The entry as the feed gave it, with what its source adds (name, tags, language): the
     same fingerprint again means the same prepared article, so it need not be prepared."""
-    published = entry.published.isoformat() if entry.published and entry.published != now \
-        else ""  # an undated entry is dated ``now``, which changes every time
+    published = entry.published.isoformat() if entry.published else ""
     parts = [PREPARE_VERSION, entry.source, entry.uid, entry.url or "", entry.guid or "",
              entry.title, entry.author or "", "\x1e".join(entry.tags), entry.summary or "",
              entry.content_html, published, entry.lang or ""]
@@ -145,7 +152,7 @@ def prepare_feed(state: SourceState, body: bytes, url: str, content_type: str,
                  now: datetime) -> PreparedFeed:
     """Parse a feed body and prepare every entry not seen before (``state.seen``).
     CPU-bound: runs in a worker process."""
-    parsed = parse_feed(body, url, content_type, now)
+    parsed = parse_feed(body, url, content_type)
     result = PreparedFeed(parsed.title, parsed.link, [], list(parsed.notes))
     if parsed.entries_found > MAX_ENTRIES:
         result.skipped.append(f"{url}: the feed lists {parsed.entries_found:,} entries; only "
@@ -158,12 +165,12 @@ def prepare_feed(state: SourceState, body: bytes, url: str, content_type: str,
         entry.lang = state.lang or entry.lang
         if entry.url is None and entry.guid:
             entry.uid = f"guid:{state.slug}:{entry.guid}"
-        entry.fingerprint = fingerprint(entry, now)
+        entry.fingerprint = fingerprint(entry)
         if entry.fingerprint in state.seen:
             result.seen_again.append(entry.fingerprint)
             continue
         try:
-            result.articles.append(prepare_article(entry))
+            result.articles.append(prepare_article(entry, now))
         except FeedsvcError as exc:
             result.skipped.append(f"entry skipped: {exc}")
     return result

@@ -4,12 +4,12 @@ seen again), its tags, its revisions. The caller holds the transaction (``Archiv
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from feedsvc import outlets
 from feedsvc.archive import Archive
 from feedsvc.dates import format_date
-from feedsvc.models import Article, SaveResult, SaveStatus
+from feedsvc.models import PreparedArticle, SaveResult, SaveStatus
 from feedsvc.outlets import unique_slug
 
 
@@ -32,13 +32,12 @@ _VERSIONED = ("url", "canonical_url", "title", "author", "source", "tags", "summ
               "origin", "revision")
 
 
-FUTURE_SLACK = timedelta(days=1)  # clocks and time zones of publishers are often off a little
 
 
-def save_article(db: Archive, article: Article, now: datetime) -> SaveResult:
+def save_article(db: Archive, article: PreparedArticle, now: datetime) -> SaveResult:
     """Insert, update (keeping the earlier version) or just mark the article as seen again.
 
-    The caller holds the transaction; ``article`` must be prepared (uid, hash, text).
+    The caller holds the transaction.
     """
     conn = db.conn  # inside the caller's transaction: no wrapper needed
     stamp = format_date(now)
@@ -56,9 +55,7 @@ def save_article(db: Archive, article: Article, now: datetime) -> SaveResult:
     source_id, source_name = outlets.source_for(
         db, article.source, article.canonical_url or article.url, now,
         learn=article.source_feed is None)
-    published = article.published or now
-    if published > now + FUTURE_SLACK:  # a publisher's error, or a trick to stay on top
-        published = now
+    published = article.published  # the date rule was applied once, when prepared
     values = {
         "url": article.url, "canonical_url": article.canonical_url, "guid": article.guid,
         "title": article.title, "author": article.author, "source_id": source_id,

@@ -100,8 +100,8 @@ def both(body: bytes, content_type: str = "application/xml"
          ) -> tuple[ParsedFeed | None, ParsedFeed]:
     body, content_type = _recode(body, content_type)
     body, found = cap_entries(body)
-    return (parse_fast(body, URL, content_type, found, NOW),
-            parse_robust(body, URL, content_type, found, NOW))
+    return (parse_fast(body, URL, content_type, found),
+            parse_robust(body, URL, content_type, found))
 
 
 # Titles that feedparser may take for HTML (a tag or an entity in the text), and plain text
@@ -160,7 +160,7 @@ def corpus(name: str) -> list[Article]:
     """The articles of a corpus document as archived; both paths must agree on it."""
     body = (CORPUS / name).read_bytes()
     kind = "application/json" if name.endswith(".json") else "application/xml"
-    parsed = parse_feed(body, URL, kind, NOW)
+    parsed = parse_feed(body, URL, kind)
     if kind == "application/xml":
         fast, robust = both(body)
         if fast is not None:
@@ -231,7 +231,7 @@ def test_every_author_is_kept() -> None:
 
 
 def test_wrongly_typed_json_feed_fields_cost_only_themselves() -> None:
-    parsed = parse_feed((CORPUS / "wrong-types.json").read_bytes(), URL, "application/json", NOW)
+    parsed = parse_feed((CORPUS / "wrong-types.json").read_bytes(), URL, "application/json")
     assert [a.url for a in parsed.articles] == ["https://example.org/1", "https://example.org/2"]
     assert parsed.articles[0].content_html == "<p>The text survives a wrong content_html.</p>"
     assert parsed.articles[1].tags == ["ok", "3"]
