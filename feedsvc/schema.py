@@ -11,7 +11,7 @@ from feedsvc.fts import TOKENIZER
 from feedsvc.searchindex import sync_search
 
 if TYPE_CHECKING:
-    from feedsvc.archive import Archive
+    from feedsvc.connection import Archive
 
 
 def _v1(archive: Archive) -> None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from feedsvc.fts import index_rows, index_text
 
 if TYPE_CHECKING:
-    from feedsvc.archive import Archive
+    from feedsvc.connection import Archive
 
 
 def sync_search(db: Archive) -> int:
