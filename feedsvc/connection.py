@@ -30,6 +30,9 @@ class Archive:
         # (title, text, indexed title, indexed text) by article id, from ``save_article``
         # to the next ``sync_search``: a hint, checked before use.
         self.search_forms: dict[int, tuple[str, str, str, str]] = {}
+        # answers worth keeping for the rest of one transaction (a feed's source, resolved
+        # once for all its entries); forgotten when it ends or a savepoint rolls back
+        self.memo: dict[object, object] = {}
 
     @property
     def utils(self) -> Database:
@@ -59,6 +62,7 @@ class Archive:
             raise StoreError(f"archive write failed: {exc}{storage_hint(exc)}") from exc
         finally:
             self.search_forms.clear()  # used by sync_search, or about rows rolled back
+            self.memo.clear()
 
     @contextmanager
     def savepoint(self, name: str = "article") -> Iterator[None]:
@@ -67,6 +71,7 @@ class Archive:
         try:
             yield
         except BaseException:
+            self.memo.clear()  # it may name rows the rollback takes away
             self.conn.execute(f"ROLLBACK TO {name}")
             self.conn.execute(f"RELEASE {name}")
             raise

@@ -66,6 +66,13 @@ def source_for(db: Archive, name: str, url: str | None, now: datetime,
                learn: bool = True) -> tuple[int, str]:
     """(id, name) of the source an article named ``name`` from ``url`` belongs to; with
     ``learn``, the host of ``url`` becomes an alias of a name the article carries."""
+    if not learn:  # a feed's entries: one answer for all of them, within the transaction
+        key = ("source_for", name)
+        known = db.memo.get(key)
+        if not isinstance(known, tuple):
+            known = _resolve(db, name, now)
+            db.memo[key] = known
+        return known
     host = host_of(url)
     derived = host is not None and name == host  # no name given: the host stands in
     source_id = _aliased(db, name)
@@ -73,6 +80,11 @@ def source_for(db: Archive, name: str, url: str | None, now: datetime,
         source_id = ensure_source(db, name, now)
     if learn and host and not derived:
         _learn(db, host, source_id, now)
+    return source_id, _name(db, source_id)
+
+
+def _resolve(db: Archive, name: str, now: datetime) -> tuple[int, str]:
+    source_id = _aliased(db, name) or ensure_source(db, name, now)
     return source_id, _name(db, source_id)
 
 
@@ -94,6 +106,7 @@ def merge_source(db: Archive, old_id: int, into_id: int) -> None:
     """Move every article of ``old_id`` to ``into_id``; the old source stays as a redirect."""
     if old_id == into_id:
         return
+    db.memo.clear()
     into_name = _name(db, into_id)
     conn = db.conn
     conn.execute("UPDATE articles SET source_id = ?, source = ? WHERE source_id = ?",
