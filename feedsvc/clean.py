@@ -139,10 +139,14 @@ def inner_html(root: Element) -> str:
         tag = element.tag
         if event == "start":
             if isinstance(tag, str):
-                attributes = "".join(f' {name}="{html.escape(value)}"'
-                                     for name, value in element.attrib.items()
-                                     if _ATTRIBUTE_NAME.fullmatch(name))
-                out.append(f"<{tag}{attributes}>")
+                items = element.items()  # a plain list: no attribute proxy per element
+                if items:
+                    attributes = "".join(f' {name}="{html.escape(value)}"'
+                                         for name, value in items
+                                         if _ATTRIBUTE_NAME.fullmatch(name))
+                    out.append(f"<{tag}{attributes}>")
+                else:
+                    out.append(f"<{tag}>")
                 if element.text:
                     out.append(html.escape(element.text, quote=False))
             continue
@@ -312,9 +316,11 @@ def remove_junk(body: Element) -> None:
     for element in list(body.iterdescendants()):
         if not isinstance(element.tag, str):
             continue
-        if element.tag in DROP_TAG_SET or _is_junk(element) or _is_pixel(element):
+        if element.tag in DROP_TAG_SET or (element.keys() and (
+                _is_junk(element) or _is_pixel(element))):
             drop_tree(element)  # one inside a dropped element goes with it, harmlessly
-    if any(marker in text_content(body) for marker in FOOTER_TEXTS):
+    text = text_content(body)  # once, not once per marker
+    if any(marker in text for marker in FOOTER_TEXTS):
         _remove_footers(body)
 
 
@@ -399,19 +405,22 @@ def fix_links(body: Element, base_url: str | None) -> None:
     for element in body.iterdescendants():
         if not isinstance(element.tag, str):
             continue
+        names = element.keys()
+        if not names:
+            continue  # most elements: nothing to fix, nothing to order
         attributes = element.attrib
         for attribute in URL_ATTRIBUTES:
-            value = attributes.get(attribute)
+            value = attributes.get(attribute) if attribute in names else None
             if value and value.strip():
                 attributes[attribute] = xml_safe(strip_tracking(absolute_url(value, base_url)))
-        srcset = attributes.get("srcset")
-        if srcset is not None:
-            fixed = xml_safe(fix_srcset(srcset, base_url))
+        if "srcset" in names:
+            fixed = xml_safe(fix_srcset(attributes["srcset"], base_url))
             if fixed:
                 attributes["srcset"] = fixed
             else:
                 del attributes["srcset"]
-        if len(attributes) > 1:
+                names = element.keys()
+        if len(names) > 1 and names != sorted(names):
             # In name order, as before: the same article cleaned again hashes the same.
             ordered = sorted(attributes.items())
             attributes.clear()
