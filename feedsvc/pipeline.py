@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable
-from concurrent.futures import Executor, as_completed
+from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -225,27 +225,35 @@ def fetch_sources(config: Config, names: Iterable[str] = (),
     """
     now = now or utc_now()
     wanted = set(names)
-    with archive.opened(config.database) as db:
-        states = synced_sources(db, config, now, seen=True)
-        unknown = wanted - {s.name for s in states} - {s.slug for s in states}
-        reports = [FetchReport(source=name, status=FetchStatus.ERROR,
-                               error="no such source in the config")
-                   for name in sorted(unknown)]
-        chosen = [s for s in states if not wanted or s.name in wanted or s.slug in wanted]
-        reports += asyncio.run(_refresh_all(db, config, chosen,
-                                            Selection.FORCE if wanted else selection,
-                                            on_done, now))
+    # The archive is written by a thread of its own, so storing one feed overlaps reading
+    # the next over HTTP (the event loop would otherwise wait for every write).
+    with ThreadPoolExecutor(1, thread_name_prefix="feedsvc-writer") as writer:
+        db = writer.submit(archive.open_archive, config.database).result()
+        try:
+            states = writer.submit(synced_sources, db, config, now, True).result()
+            unknown = wanted - {s.name for s in states} - {s.slug for s in states}
+            reports = [FetchReport(source=name, status=FetchStatus.ERROR,
+                                   error="no such source in the config")
+                       for name in sorted(unknown)]
+            chosen = [s for s in states if not wanted or s.name in wanted or s.slug in wanted]
+            reports += asyncio.run(_refresh_all(db, writer, config, chosen,
+                                                Selection.FORCE if wanted else selection,
+                                                on_done, now))
+        finally:
+            writer.submit(db.close).result()
     return reports
 
 
-async def _refresh_all(db: Archive, config: Config, states: list[SourceState],
-                       selection: Selection, on_done: Callable[[FetchReport], None] | None,
+async def _refresh_all(db: Archive, writer: Executor, config: Config,
+                       states: list[SourceState], selection: Selection,
+                       on_done: Callable[[FetchReport], None] | None,
                        now: datetime) -> list[FetchReport]:
-    """Refresh concurrently; parse and clean on every core; store in this thread."""
+    """Refresh concurrently; parse and clean on every core; store in the writer thread."""
     reports = []
+    loop = asyncio.get_running_loop()
 
     async def write(work: Callable[..., T], *args: Any) -> T:
-        return work(db, *args)
+        return await loop.run_in_executor(writer, partial(work, db, *args))
 
     workers = worker_count(len(states))
     with worker_pool(workers) as pool:
