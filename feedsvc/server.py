@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
@@ -79,10 +80,16 @@ class PublicFiles:
         self.metrics = metrics
         self._cache: OrderedDict[str, CachedFile] = OrderedDict()
         self._redirects: tuple[object, dict[str, str]] = (None, {})
+        self._redirects_checked = float("-inf")
         self._cached_bytes = 0
 
     def redirects(self) -> dict[str, str]:
-        """``redirects.json`` as publish last wrote it (re-read when it changes)."""
+        """``redirects.json`` as publish last wrote it (looked at once a second at most: a
+        stat per request would cost the hot path)."""
+        now = time.monotonic()
+        if now - self._redirects_checked < 1.0:
+            return self._redirects[1]
+        self._redirects_checked = now
         try:
             info = os.stat(os.path.join(self.root, REDIRECTS))
         except OSError:
