@@ -61,7 +61,8 @@ def _name(text: str, limit: int) -> str:
 def clean_body(markup: str, url: str | None, title: str) -> tuple[str, str, str]:
     """(cleaned HTML, its text, its text without media). No rule may leave less text than
     the title when the body had more (issue 16): then the body is cleaned again without
-    the title-repeat rule, and if junk rules took the words, its own text is kept."""
+    the title-repeat rule; and a body the junk rules emptied keeps its own words (a short
+    article beside an ad keeps the article, not the ad)."""
     content = xml_safe(clean_html(markup, url, title))
     text, plain = html_texts(content)
     if len(text) >= len(title) and text:
@@ -72,7 +73,7 @@ def clean_body(markup: str, url: str | None, title: str) -> tuple[str, str, str]
     if title:
         content = xml_safe(clean_html(markup, url))
         text, plain = html_texts(content)
-    if len(text) < min(len(title), len(words)) or not text:
+    if not text:
         content = xml_safe(sanitize_html("".join(
             f"<p>{escape(p, quote=False)}</p>" for p in words.split("\n\n"))))
         text, plain = html_texts(content)
