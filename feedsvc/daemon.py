@@ -204,16 +204,16 @@ class Daemon:
         self.config = replace(self.config, sources=config.sources, aliases=config.aliases)
         before = self.states
         await self._load_sources()
+        added, removed = self.states.keys() - before.keys(), before.keys() - self.states.keys()
         if self.scheduler is not None:
             now = utc_now()
-            for slug in before.keys() - self.states.keys():
+            for slug in removed:
                 self.scheduler.remove_job(f"source:{slug}")
             for slug, state in self.states.items():
                 old = before.get(slug)
                 if old is None or (old.url, old.every_seconds) != (state.url,
                                                                     state.every_seconds):
                     self._add_job(self.scheduler, state, now)
-        added, removed = self.states.keys() - before.keys(), before.keys() - self.states.keys()
         log.info("reloaded %s: %d sources (added: %s; removed: %s)", self.config.path,
                  len(self.states), ", ".join(sorted(added)) or "none",
                  ", ".join(sorted(removed)) or "none",

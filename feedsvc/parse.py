@@ -24,7 +24,7 @@ from feedsvc.dates import parse_date
 from feedsvc.defaults import MAX_ENTRIES
 from feedsvc.errors import ParseError
 from feedsvc.models import Article
-from feedsvc.plainfeed import read_plain
+from feedsvc.plainfeed import HTTP_CHARSET, XML_DECL, read_plain
 from feedsvc.text import html_to_text
 from feedsvc.urls import absolute_url, is_http_url
 
@@ -32,8 +32,6 @@ from feedsvc.urls import absolute_url, is_http_url
 # contain GB18030-only characters, Big5 feeds HKSCS ones.
 SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "gb18030": "gb18030",
              "big5": "big5hkscs", "big5-hkscs": "big5hkscs", "cp950": "big5hkscs"}
-_HTTP_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
-_XML_DECL = re.compile(rb"^(\s*<\?xml[^>]*?encoding\s*=\s*[\"'])([\w.:-]+)([\"'])", re.IGNORECASE)
 
 
 _ENTRY_START = re.compile(rb"<(?:[\w.-]+:)?(?:item|entry)[\s>/]")
@@ -68,14 +66,14 @@ class ParsedFeed:
 
 def _recode(body: bytes, content_type: str) -> tuple[bytes, str]:
     """Transcode legacy Chinese feeds to UTF-8 so no parser guesses wrong."""
-    declared = _XML_DECL.search(body[:512])
-    http = _HTTP_CHARSET.search(content_type)
+    declared = XML_DECL.search(body[:512])
+    http = HTTP_CHARSET.search(content_type)
     name = (http.group(1) if http else declared.group(2).decode("ascii") if declared else "")
     superset = SUPERSETS.get(name.lower())
     if not superset:
         return body, content_type
     text = body.decode(superset, errors="replace").encode("utf-8")
-    text = _XML_DECL.sub(rb"\g<1>utf-8\g<3>", text, count=1)
+    text = XML_DECL.sub(rb"\g<1>utf-8\g<3>", text, count=1)
     return text, "application/xml; charset=utf-8"
 
 

@@ -70,6 +70,9 @@ async def fetch_and_prepare(fetcher: Fetcher, pool: Executor, state: SourceState
     return state, result, prepared
 
 
+_ANSWERS = {200: FetchStatus.OK, 304: FetchStatus.NOT_MODIFIED, 410: FetchStatus.GONE}
+
+
 def archive_outcome(db: Archive, state: SourceState, outcome: FetchResult | FetchError,
                      prepared: PreparedFeed | FeedsvcError | None,
                      now: datetime) -> FetchReport:
@@ -80,8 +83,7 @@ def archive_outcome(db: Archive, state: SourceState, outcome: FetchResult | Fetc
         if isinstance(outcome, FetchError):
             _fail(db, state, report, str(outcome), now)
             return report
-        report.status = FetchStatus.OK if outcome.status == 200 else (
-            FetchStatus.NOT_MODIFIED if outcome.status == 304 else None)
+        report.status = _ANSWERS.get(outcome.status)  # any other answer: _fail says error
         if outcome.moved_to and outcome.moved_to != state.url:
             report.notes.append(f"moved permanently to {outcome.moved_to}; feed URL updated")
             fetchstate.record_move(db, state.id, outcome.moved_to)

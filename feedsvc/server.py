@@ -93,6 +93,7 @@ class PublicFiles:
         try:
             info = os.stat(os.path.join(self.root, REDIRECTS))
         except OSError:
+            self._redirects = (None, {})  # gone: nothing redirects any more
             return {}
         key = (info.st_ino, info.st_size, info.st_mtime_ns)
         if self._redirects[0] != key:
