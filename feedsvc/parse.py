@@ -15,7 +15,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from html import escape
+from html import escape, unescape
 from typing import Any
 
 import feedparser
@@ -185,11 +185,15 @@ def _when(entry: Any, *keys: str) -> datetime | None:
 
 def _body(value: object, detail: Any) -> str:
     """A content or summary as HTML: plain text (as the feed types it) is escaped, its blank
-    lines kept as paragraphs, so "a <b> c" stays words and not a tag (issue 15)."""
+    lines kept as paragraphs, so "a <b> c" stays words and not a tag (issue 15). Entity
+    references in it are resolved first, as in titles: "&nbsp;" in plain text is HTML
+    escaped once too often, not five characters a reader should see."""
     if not isinstance(value, str):
         return ""
     if _is_html(detail) is not False:
         return value
+    if "&" in value:
+        value = unescape(value)
     paragraphs = [p.strip() for p in value.split("\n\n") if p.strip()]
     if len(paragraphs) < 2:
         return escape(value, quote=False)

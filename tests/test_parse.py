@@ -262,3 +262,9 @@ def test_random_real_world_pieces_agree_or_decline(seed: int) -> None:
             dataclasses.asdict(a) for a in robust.articles], name
         assert (fast.title, fast.link) == (robust.title, robust.link), name
     assert taken > 5  # the generator still makes plain documents (about 1 in 25)
+
+
+def test_plain_text_entities_are_resolved_once() -> None:
+    (article,) = corpus("atom-plain-text-entities.xml")
+    assert article.content_text == "Developer: Example Ltd. Fish & chips, 3 < 4."
+    assert "&amp;nbsp;" not in article.content_html and "&amp;amp;" not in article.content_html
