@@ -22,7 +22,9 @@ FETCH_KEYS = {"concurrency", "per_host", "timeout", "max_bytes", "user_agent"}
 SERVER_KEYS = {"host", "port", "max_age"}
 DEFAULT_BASE_URL = defaults.BASE_URL
 PUBLIC_KEYS = {"dir", "base_url", "entries_per_feed", "title"}
-SOURCE_KEYS = {"name", "url", "slug", "tags", "every", "lang"}
+SOURCE_KEYS = {"name", "url", "slug", "tags", "every", "lang", "full_text", "robots"}
+FULL_TEXT_MODES = ("auto", "always", "never")
+ROBOTS_MODES = ("obey", "ignore")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]i?b?|b)?\s*$", re.IGNORECASE)
@@ -91,6 +93,11 @@ class _Checker:
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             raise self.fail(key, f"expected an integer >= {minimum}, got {_shown(value)}")
         return value
+
+    def choice(self, value: object, key: str, choices: tuple[str, ...]) -> str:
+        if value not in choices:
+            raise self.fail(key, f"expected one of {', '.join(choices)}, got {_shown(value)}")
+        return str(value)
 
     def url(self, value: object, key: str) -> str:
         text = self.text(value, key)
@@ -209,6 +216,10 @@ def _sources(check: _Checker, value: object) -> tuple[SourceConfig, ...]:
             tags=tuple(str(t) for t in tags),
             every_seconds=seconds,
             lang=check.text(entry["lang"], f"{key}.lang") if "lang" in entry else None,
+            full_text=check.choice(entry.get("full_text", "auto"), f"{key}.full_text",
+                                   FULL_TEXT_MODES),
+            robots=check.choice(entry.get("robots", "obey"), f"{key}.robots",
+                                ROBOTS_MODES) == "obey",
         ))
     return tuple(sources)
 

@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
+from http import HTTPStatus
 from urllib.parse import urlsplit
 
 import httpx
@@ -20,9 +21,11 @@ import httpx
 from feedsvc import PROJECT_URL, __version__
 from feedsvc.errors import FetchError
 from feedsvc.models import FetchConfig
+from feedsvc.robots import RobotsRules
 from feedsvc.urls import is_http_url
 
 PERMANENT = {301, 308}
+PAGE_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
 ACCEPT = ("application/atom+xml, application/rss+xml, application/feed+json, "
           "application/json;q=0.9, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5")
 
@@ -61,6 +64,14 @@ class Fetcher:
                                 max_keepalive_connections=config.concurrency),
             headers={"User-Agent": config.user_agent or default_user_agent(), "Accept": ACCEPT},
         )
+        self.robots = RobotsRules(self._fetch_robots)
+
+    async def _fetch_robots(self, url: str) -> tuple[int, bytes | None]:
+        try:
+            result = await self.fetch(url, accept="text/plain,*/*;q=0.5")
+        except FetchError:
+            return 0, None
+        return result.status, result.body
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -76,11 +87,12 @@ class Fetcher:
             yield
 
     async def fetch(self, url: str, etag: str | None = None,
-                    last_modified: str | None = None) -> FetchResult:
-        """GET ``url``; ``FetchError`` for network failures, timeouts and oversized bodies."""
+                    last_modified: str | None = None, accept: str | None = None) -> FetchResult:
+        """GET ``url``; ``FetchError`` for network failures, timeouts and oversized bodies.
+        ``accept`` replaces the feed types asked for (``PAGE_ACCEPT`` for article pages)."""
         if not is_http_url(url):
             raise FetchError(f"{url}: only http and https URLs can be fetched")
-        headers = {}
+        headers = {"Accept": accept} if accept else {}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
@@ -133,6 +145,14 @@ class Fetcher:
                                  "refused")
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+def http_status(code: int) -> str:
+    """``HTTP 404 Not Found``: the code with its reason phrase, when it has one."""
+    try:
+        return f"HTTP {code} {HTTPStatus(code).phrase}"
+    except ValueError:
+        return f"HTTP {code}"
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:

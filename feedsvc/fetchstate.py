@@ -17,7 +17,8 @@ SEEN_PER_SOURCE = 1000  # fingerprints remembered per source: more than any feed
 
 _STATE_COLUMNS = ("id", "name", "slug", "url", "tags", "every", "lang", "etag", "last_modified",
                   "last_fetch", "last_status", "last_success", "last_error", "failures",
-                  "next_due", "disabled")
+                  "next_due", "disabled", "full_text", "robots")
+USUAL_FROM = 3  # page-text articles needed before a source's usual length counts
 
 
 def sync_sources(db: Archive, sources: tuple[SourceConfig, ...], now: datetime) -> None:
@@ -33,14 +34,16 @@ def sync_sources(db: Archive, sources: tuple[SourceConfig, ...], now: datetime) 
         if row is None:
             db.execute(
                 "INSERT INTO sources (slug, name, kind, url, config_url, tags, every, lang, "
-                "created, failures) VALUES (?, ?, 'feed', ?, ?, ?, ?, ?, ?, 0)",
+                "created, failures, full_text, robots) "
+                "VALUES (?, ?, 'feed', ?, ?, ?, ?, ?, ?, 0, ?, ?)",
                 [unique_slug(db, "sources", source.name, source.slug), source.name,
                  source.url, source.url, tags, source.every_seconds, source.lang,
-                 format_date(now)],
+                 format_date(now), source.full_text, int(source.robots)],
             )
             continue
-        changes = "kind = 'feed', tags = ?, every = ?, lang = ?"
-        params: list[object] = [tags, source.every_seconds, source.lang]
+        changes = "kind = 'feed', tags = ?, every = ?, lang = ?, full_text = ?, robots = ?"
+        params: list[object] = [tags, source.every_seconds, source.lang, source.full_text,
+                                int(source.robots)]
         if row[1] != source.url:  # the config changed: it wins over an earlier redirect
             changes += ", url = ?, config_url = ?, disabled = NULL, failures = 0, next_due = NULL"
             params += [source.url, source.url]
@@ -59,7 +62,11 @@ def source_states(db: Archive, source_id: int | None = None,
     only = "AND s.id = ?" if source_id is not None else ""
     cursor = db.execute(
         f"SELECT {', '.join('s.' + c for c in _STATE_COLUMNS)}, "
-        "(SELECT count(*) FROM articles a WHERE a.source_id = s.id) "
+        "(SELECT count(*) FROM articles a WHERE a.source_id = s.id), "
+        # the median text length of its latest page-text articles: what "much shorter than
+        # usual" is measured against (issue 18)
+        "(SELECT group_concat(n) FROM (SELECT length(content_text) AS n FROM articles a "
+        " WHERE a.source_id = s.id AND a.text_origin = 'page' ORDER BY a.id DESC LIMIT 25)) "
         f"FROM sources s WHERE s.kind = 'feed' {only} ORDER BY s.name",
         [source_id] if source_id is not None else [])
     states = []
@@ -72,10 +79,17 @@ def source_states(db: Archive, source_id: int | None = None,
             last_fetch=values["last_fetch"], last_status=values["last_status"],
             last_success=values["last_success"], last_error=values["last_error"],
             failures=values["failures"] or 0,
-            next_due=values["next_due"], disabled=values["disabled"], articles=row[-1],
+            next_due=values["next_due"], disabled=values["disabled"], articles=row[-2],
+            full_text=values["full_text"], robots=bool(values["robots"]),
+            usual_length=_median(row[-1]),
             seen=_seen(db, values["id"]) if seen else frozenset(),
         ))
     return states
+
+
+def _median(lengths: str | None) -> int | None:
+    values = sorted(int(n) for n in lengths.split(",")) if lengths else []
+    return values[len(values) // 2] if len(values) >= USUAL_FROM else None
 
 
 def seen_again(db: Archive, source_id: int, fingerprints: list[str], now: datetime) -> None:

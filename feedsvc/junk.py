@@ -39,7 +39,9 @@ TOKEN_PATTERNS: dict[str, tuple[str, ...]] = {
         r"inline ad", r"sponsor(ed)?.*", r"taboola.*", r"trc_.*", r"tbl-.*", r"outbrain.*",
         r"ob-widget.*", r"innity.*",
     ),
-    "paywalls": (r".*paywall.*", r"m-interstitial.*", r"piano-.*", r"tp-modal.*"),
+    # Not a bare "paywall": Condé Nast pages (Wired, The New Yorker) mark each paragraph of
+    # the article itself with it (the metered text); stubs and prompts have longer names.
+    "paywalls": (r"(?!paywall$).*paywall.*", r"m-interstitial.*", r"piano-.*", r"tp-modal.*"),
     "ft": (r"o-ads.*", r"in-article-advert"),
     "rfi": (r"m-block-ad.*", r"o-self-promo.*"),
     "nei.st": (r"iframe-blocker", r"code-block"),

@@ -30,6 +30,7 @@ class Article:
     source_feed: dict[str, str] | None = None  # the feed it came from: id, title, link, updated
     uid: str = ""  # an identity the reader knows when there is no URL (a feed's guid)
     fingerprint: str | None = None  # of the entry as the feed gave it (``prepare.fingerprint``)
+    text_origin: str = "feed"  # "page": the body was taken from the article's web page
 
 
 @dataclass(slots=True, frozen=True)
@@ -56,6 +57,22 @@ class PreparedArticle:
     # article is prepared (a worker process) so the process that writes does not have to
     search_forms: tuple[str, str] | None = None
     fingerprint: str | None = None
+    text_origin: str = "feed"  # "feed": the text the feed (or file) gave; "page": its page's
+
+
+@dataclass(slots=True)
+class PageJob:
+    """An entry whose web page is wanted (issue 18): the entry as the feed gave it, and the
+    prepared article stored when the page cannot be used."""
+
+    entry: Article
+    feed: PreparedArticle
+    url: str
+    reason: str  # why the page is wanted, in words
+    article_id: int | None = None  # already archived (a retry, a backfill, a changed entry)
+    etag: str | None = None
+    last_modified: str | None = None
+    attempts: int = 0  # failed fetches so far
 
 
 @dataclass(slots=True, frozen=True)
@@ -68,6 +85,8 @@ class SourceConfig:
     tags: tuple[str, ...] = ()
     every_seconds: int = defaults.EVERY_SECONDS
     lang: str | None = None
+    full_text: str = "auto"  # auto | always | never: when to fetch an entry's web page
+    robots: bool = True  # obey robots.txt for article pages; False: the user may mirror it
 
 
 @dataclass(slots=True, frozen=True)
@@ -283,6 +302,9 @@ class SourceState:
     next_due: str | None = None
     disabled: str | None = None  # why, when the source is disabled (410 Gone)
     articles: int = 0
+    full_text: str = "auto"
+    robots: bool = True
+    usual_length: int | None = None  # typical text length of this source's article pages
     # fingerprints of the entries archived last from this source: seen again, they are
     # neither cleaned nor stored again (filled by ``fetchstate.source_states(..., seen=True)``)
     seen: frozenset[str] = frozenset()

@@ -7,7 +7,7 @@ this is what the worker processes run, for files and for fetched feeds alike.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from html import escape
 from urllib.parse import urlsplit
@@ -16,9 +16,11 @@ from feedsvc.clean import clean_html, sanitize_html
 from feedsvc.dates import format_date, utc_now
 from feedsvc.defaults import MAX_ENTRIES, MAX_HTML, MAX_NAME, MAX_SUMMARY, MAX_TAGS, MAX_TITLE
 from feedsvc.errors import FeedsvcError, ParseError
+from feedsvc.extract import extract_page
 from feedsvc.formats.wire import derive_title
 from feedsvc.fts import index_text
-from feedsvc.models import Article, PreparedArticle, SourceState
+from feedsvc.fulltext import decode_page, not_an_article, page_is_better, summary_reason
+from feedsvc.models import Article, PageJob, PreparedArticle, SourceState
 from feedsvc.names import clean_name, strip_markup
 from feedsvc.parse import ParsedFeed, parse_feed
 from feedsvc.text import (
@@ -121,7 +123,8 @@ def prepare_article(article: Article, now: datetime | None = None) -> PreparedAr
         lang=language_tag(article.lang) or detect_lang(f"{title}\n{text}"),
         origin=article.origin, source_feed=article.source_feed, canonical_url=canonical,
         uid=uid, content_text=text, content_hash=content_hash(title, author, content, tags),
-        search_forms=(index_text(title), index_text(text)), fingerprint=article.fingerprint)
+        search_forms=(index_text(title), index_text(text)), fingerprint=article.fingerprint,
+        text_origin=article.text_origin)
 
 
 @dataclass(slots=True)
@@ -133,9 +136,10 @@ class PreparedFeed:
     articles: list[PreparedArticle]
     skipped: list[str]
     seen_again: list[str] = field(default_factory=list)  # fingerprints of unchanged entries
+    pages: list[PageJob] = field(default_factory=list)  # entries whose page is wanted
 
 
-PREPARE_VERSION = "2"  # part of every fingerprint: raise it when cleaning changes its output
+PREPARE_VERSION = "3"  # part of every fingerprint: raise it when cleaning changes its output
 
 
 def fingerprint(entry: Article) -> str:
@@ -171,10 +175,25 @@ def prepare_feed(state: SourceState, body: bytes, url: str, content_type: str,
             result.seen_again.append(entry.fingerprint)
             continue
         try:
-            result.articles.append(prepare_article(entry, now))
+            prepared = prepare_article(entry, now)
         except FeedsvcError as exc:
             result.skipped.append(f"entry skipped: {exc}")
+            continue
+        reason = page_wanted(state, prepared)
+        if reason and prepared.url:
+            result.pages.append(PageJob(entry, prepared, prepared.url, reason))
+        else:
+            result.articles.append(prepared)
     return result
+
+
+def page_wanted(state: SourceState, article: PreparedArticle) -> str | None:
+    """Why the entry's web page should be fetched (its source's ``full_text``), or None."""
+    if state.full_text == "never" or not article.url:
+        return None
+    if state.full_text == "always":
+        return "full_text: always"
+    return summary_reason(article.content_text, state.usual_length)
 
 
 def source_feed(parsed: ParsedFeed, url: str, name: str) -> dict[str, str]:
@@ -186,3 +205,41 @@ def source_feed(parsed: ParsedFeed, url: str, name: str) -> dict[str, str]:
     if parsed.updated:
         provenance["updated"] = format_date(parsed.updated)
     return provenance
+
+
+@dataclass(frozen=True, slots=True)
+class PageResult:
+    """What a fetched page gave for one entry: the article to store, and in words what
+    was decided (``used`` when the page's text was taken)."""
+
+    article: PreparedArticle
+    used: bool
+    reason: str
+
+
+def prepare_page(entry: Article, feed: PreparedArticle, body: bytes, page_url: str,
+                 content_type: str, now: datetime) -> PageResult:
+    """Extract the article from its page and decide between its text and the feed's.
+    The page's canonical URL becomes the article's either way (dedup, issue 18); the feed's
+    title, author and date stay unless the feed had none."""
+    try:
+        page = extract_page(decode_page(body, content_type, page_url), page_url)
+    except FeedsvcError as exc:
+        return PageResult(feed, False, f"page not read: {exc}")
+    url = page.url if page.url and is_http_url(page.url) else page_url
+    from_page = replace(
+        entry, content_html=page.body_html, url=url, text_origin="page",
+        title=entry.title or page.title, author=entry.author or page.author,
+        published=entry.published or page.published, lang=entry.lang or page.lang)
+    try:
+        candidate = prepare_article(from_page, now)
+        kept = prepare_article(replace(entry, url=url), now) if url != entry.url else feed
+    except FeedsvcError as exc:
+        return PageResult(feed, False, f"page not used: {exc}")
+    blocked = not_an_article(page, candidate.content_text)
+    if blocked:
+        return PageResult(kept, False, f"page not used: it is {blocked}")
+    worse = page_is_better(feed.content_text, candidate.content_text)
+    if worse:
+        return PageResult(kept, False, f"page not used: {worse}")
+    return PageResult(candidate, True, "page text used")

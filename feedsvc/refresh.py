@@ -9,19 +9,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
 from datetime import datetime
-from http import HTTPStatus
 from typing import Any, TypeVar
 
-from feedsvc import fetchstate, schedule, store
+from feedsvc import fetchstate, pages, schedule, store
 from feedsvc.archive import Archive
 from feedsvc.dates import format_date
 from feedsvc.errors import FeedsvcError, FetchError, ParseError
-from feedsvc.fetch import Fetcher, FetchResult
+from feedsvc.fetch import Fetcher, FetchResult, http_status
 from feedsvc.fetchstate import FetchState
-from feedsvc.models import FetchReport, FetchStatus, SaveStatus, SourceState
+from feedsvc.models import FetchReport, FetchStatus, PageJob, SaveStatus, SourceState
+from feedsvc.pagefetch import fetch_pages
 from feedsvc.prepare import PreparedFeed, prepare_feed
 from feedsvc.schedule import Selection
 
@@ -44,7 +45,29 @@ async def refresh_source(state: SourceState, selection: Selection, fetcher: Fetc
         return FetchReport(source=state.name, status=FetchStatus.SKIPPED,
                            notes=["stopping"])
     report: FetchReport = await write(archive_outcome, *outcome, now)
+    # The feed's other entries are stored; now the pages of those that are summaries.
+    prepared = outcome[2] if report.status is FetchStatus.OK else None
+    wanted = prepared.pages if isinstance(prepared, PreparedFeed) else []
+    jobs = await write(page_jobs, state, wanted, now)
+    if jobs and not stopping():
+        outcomes = await fetch_pages(jobs, fetcher, pool, write, now, state.robots, report)
+        report.notes.append(describe_pages(outcomes))
     return report
+
+
+def page_jobs(db: Archive, state: SourceState, wanted: list[PageJob],
+              now: datetime) -> list[PageJob]:
+    """The pages to fetch after a feed: its new summary entries', and failed ones due."""
+    jobs = pages.known_pages(db, wanted)
+    urls = {job.url for job in jobs}
+    return jobs + [job for job in pages.due_retries(db, state, now) if job.url not in urls]
+
+
+def describe_pages(outcomes: Counter[str]) -> str:
+    words = {"used": "text used", "kept_feed": "feed text kept", "not_modified": "unchanged",
+             "disallowed": "disallowed by robots.txt", "failed": "failed (tried again later)"}
+    parts = [f"{outcomes[key]} {words[key]}" for key in words if outcomes[key]]
+    return f"article pages: {', '.join(parts)}"
 
 
 Outcome = tuple[SourceState, FetchResult | FetchError, PreparedFeed | FeedsvcError | None]
@@ -133,14 +156,6 @@ def _store_entries(db: Archive, state: SourceState, prepared: PreparedFeed, repo
         report.count(result.status)
         if result.status is not SaveStatus.UNCHANGED:
             report.changed.append(result.article_id)
-
-
-def http_status(code: int) -> str:
-    """``HTTP 404 Not Found``: the code with its reason phrase, when it has one."""
-    try:
-        return f"HTTP {code} {HTTPStatus(code).phrase}"
-    except ValueError:
-        return f"HTTP {code}"
 
 
 def _fail(db: Archive, state: SourceState, report: FetchReport, message: str, now: datetime,

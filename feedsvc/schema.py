@@ -143,7 +143,29 @@ def _v6(archive: Archive) -> None:
     db.table("sources").add_column("merged_into", int)
 
 
-MIGRATIONS: list[Callable[[Archive], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
+def _v7(archive: Archive) -> None:
+    """Full text (issue 18): where each article's text came from, and the state of fetching
+    its web page (one row per article whose page was wanted)."""
+    db = archive.utils
+    for table in ("articles", "article_revisions"):
+        db.execute(f"ALTER TABLE {table} ADD COLUMN text_origin TEXT NOT NULL DEFAULT 'feed'")
+    db.execute("""CREATE TABLE pages (
+        article_id INTEGER PRIMARY KEY REFERENCES articles (id),
+        url TEXT NOT NULL,            -- the page asked for (the entry's link)
+        final_url TEXT,               -- where it was found after redirects
+        status TEXT NOT NULL,         -- used | kept_feed | retry | failed | disallowed
+        reason TEXT,                  -- in words: why the feed text was kept, what failed
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_try TEXT,                -- for status retry
+        etag TEXT, last_modified TEXT,
+        fetched TEXT)""")
+    db.execute("CREATE INDEX pages_status ON pages (status, next_try)")
+    db.execute("CREATE INDEX pages_url ON pages (url)")
+    db.execute("ALTER TABLE sources ADD COLUMN full_text TEXT NOT NULL DEFAULT 'auto'")
+    db.execute("ALTER TABLE sources ADD COLUMN robots INTEGER NOT NULL DEFAULT 1")
+
+
+MIGRATIONS: list[Callable[[Archive], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
 
 
 def migrate(db: Archive) -> None:

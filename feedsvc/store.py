@@ -29,7 +29,7 @@ def ensure_tags(db: Archive, names: list[str]) -> list[int]:
 
 _VERSIONED = ("url", "canonical_url", "title", "author", "source", "tags", "summary",
               "content_html", "content_text", "lang", "published", "updated", "content_hash",
-              "origin", "revision")
+              "origin", "revision", "text_origin")
 
 
 
@@ -66,7 +66,7 @@ def save_article(db: Archive, article: PreparedArticle, now: datetime) -> SaveRe
         "last_seen": stamp, "content_hash": article.content_hash, "origin": article.origin,
         "source_feed": json.dumps(article.source_feed, ensure_ascii=False, sort_keys=True)
         if article.source_feed else None,
-        "raw_hash": article.fingerprint,
+        "raw_hash": article.fingerprint, "text_origin": article.text_origin,
     }
     if existing is None:
         cursor = conn.execute(

@@ -81,9 +81,12 @@ def feed_server():
 
 
 def write_sources(project: Path, sources: list[dict[str, object]], fetch: str = "") -> Config:
-    """Rewrite the project's config.yaml with these sources (and a fetch section)."""
+    """Rewrite the project's config.yaml with these sources (and a fetch section). Their
+    ``full_text`` is ``never`` unless given: these tests' feeds link to pages no server
+    answers (tests of full text say ``auto`` or ``always``)."""
     import yaml
 
+    sources = [{"full_text": "never", **source} for source in sources]
     text = CONFIG_TEXT.format(entries=50).replace("sources: []\n", "")
     text += yaml.safe_dump({"sources": sources}, allow_unicode=True)
     text += fetch

@@ -204,7 +204,7 @@ def test_source_is_polled_on_schedule(start_daemon: Callable[..., Daemon],
         return Reply(200, RSS, {"Content-Type": "application/rss+xml", "ETag": '"v1"'})
 
     url = feed_server.serve("/rss", rss)
-    daemon = start_daemon(f"sources:\n  - name: Wire\n    url: {url}\n    every: 1s\n"
+    daemon = start_daemon(f"sources:\n  - name: Wire\n    url: {url}\n    every: 1s\n    full_text: never\n"
                           "fetch:\n  timeout: 2s\n")
     wait_for(lambda: len(feed_server.seen("/rss")) >= 4, what="four polls of the source")
     polls = feed_server.seen("/rss")
@@ -270,7 +270,7 @@ def test_run_once_does_one_cycle_and_exits(project: Path, inbox: Path,
     url = feed_server.serve("/rss", Reply(200, RSS, {"Content-Type": "application/rss+xml"}))
     (project / "config.yaml").write_text(
         CONFIG_TEXT.format(entries=50).replace("sources: []\n", "")
-        + f"sources:\n  - name: Wire\n    url: {url}\n", encoding="utf-8")
+        + f"sources:\n  - name: Wire\n    url: {url}\n    full_text: never\n", encoding="utf-8")
     shutil.copy(SEED_POST, inbox / "post.md")
     result = subprocess.run(
         [sys.executable, "-m", "feedsvc", "--config", str(project / "config.yaml"), "--log-json",
@@ -328,7 +328,7 @@ def test_busy_port_is_a_clear_error(project: Path) -> None:
 def test_failing_source_waits_out_its_backoff_across_restarts(
         start_daemon: Callable[..., Daemon], feed_server: FeedServer) -> None:
     url = feed_server.serve("/busy", Reply(429, b"slow down", {"Retry-After": "3600"}))
-    config = f"sources:\n  - name: Busy\n    url: {url}\n    every: 1s\nfetch:\n  timeout: 2s\n"
+    config = f"sources:\n  - name: Busy\n    url: {url}\n    every: 1s\n    full_text: never\nfetch:\n  timeout: 2s\n"
     daemon = start_daemon(config)
     wait_for(lambda: feed_server.seen("/busy"), what="the first poll")
     time.sleep(3)  # three intervals: a source without backoff would be polled again
@@ -423,7 +423,8 @@ def test_sighup_reloads_the_sources(start_daemon: Callable[..., Daemon], project
     running = config.read_text(encoding="utf-8")
     url = feed_server.serve("/new", Reply(200, RSS, {"Content-Type": "application/rss+xml"}))
     config.write_text(running.replace("sources: []\n", f"sources:\n  - name: New\n"
-                                      f"    url: {url}\n    every: 1h\n"), encoding="utf-8")
+                                      f"    url: {url}\n    every: 1h\n    full_text: never\n"),
+                      encoding="utf-8")
     daemon.proc.send_signal(signal.SIGHUP)
     wait_for(lambda: feed_server.seen("/new"), what="the added source to be fetched")
     wait_for(lambda: "reloaded" in daemon.output() and "added: new" in daemon.output(),

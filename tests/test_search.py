@@ -236,6 +236,11 @@ def test_existing_archive_is_indexed_by_the_migration(config: Config, inbox: Pat
                            "ALTER TABLE articles DROP COLUMN raw_hash;"  # and version 5
                            "DROP TABLE source_aliases;"  # and version 6
                            "ALTER TABLE sources DROP COLUMN merged_into;"
+                           "DROP TABLE pages;"  # and version 7
+                           "ALTER TABLE articles DROP COLUMN text_origin;"
+                           "ALTER TABLE article_revisions DROP COLUMN text_origin;"
+                           "ALTER TABLE sources DROP COLUMN full_text;"
+                           "ALTER TABLE sources DROP COLUMN robots;"
                            "DROP INDEX idx_articles_source_id; PRAGMA user_version = 2;")
         count = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
     with opened(config.database) as db:

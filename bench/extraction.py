@@ -1,0 +1,100 @@
+"""Extraction quality and speed (issue 18): token F1 of the text feedsvc archives from an
+article page against the page's labelled body, and the time to extract one page.
+
+Tokens are words for Latin script and single characters for Chinese, Japanese and Korean
+(the unit the published benchmarks use for each), counted as a bag, case-folded.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.pages import (
+    LabelledPage,
+    english_bodies,
+    newspaper_pages,
+    outlet_pages,
+    sample_bodies,
+)
+from bench.report import Row
+
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+_TOKEN = re.compile(rf"[{_CJK}]|[^\s\W{_CJK}]+")
+
+
+def tokens(text: str) -> Counter[str]:
+    return Counter(match.group().casefold() for match in _TOKEN.finditer(text))
+
+
+def token_f1(found: str, gold: str) -> float:
+    found_tokens, gold_tokens = tokens(found), tokens(gold)
+    common = sum((found_tokens & gold_tokens).values())
+    if not common:
+        return 0.0
+    precision = common / sum(found_tokens.values())
+    recall = common / sum(gold_tokens.values())
+    return 2 * precision * recall / (precision + recall)
+
+
+@dataclass(frozen=True)
+class Scored:
+    page: LabelledPage
+    f1: float
+    seconds: float  # extracting the page (``extract_page``)
+    text: str
+
+
+def archived_text(page: LabelledPage) -> tuple[str, float]:
+    """The text feedsvc archives from the page, and the time extraction took."""
+    from feedsvc.extract import extract_page
+    from feedsvc.models import Article
+    from feedsvc.prepare import prepare_article
+
+    started = time.perf_counter()
+    found = extract_page(page.html, page.url)
+    seconds = time.perf_counter() - started
+    article = prepare_article(Article(title=found.title, content_html=found.body_html,
+                                      source="bench", url=found.url or page.url))
+    return article.content_text, seconds
+
+
+def labelled_pages(cache: Path | None) -> list[LabelledPage]:
+    real = newspaper_pages(cache)
+    bodies = [*sample_bodies(), *english_bodies(real)]
+    return real + outlet_pages(bodies, [b.title for b in bodies])
+
+
+def score(pages: list[LabelledPage]) -> list[Scored]:
+    results = []
+    for page in pages:
+        text, seconds = archived_text(page)
+        results.append(Scored(page, token_f1(text, page.gold), seconds, text))
+    return results
+
+
+def extraction_rows(cache: Path | None = None, verbose: bool = False) -> list[Row]:
+    results = score(labelled_pages(cache))
+    if verbose:
+        for item in sorted(results, key=lambda r: r.f1):
+            print(f"{item.f1:.3f} {item.seconds * 1000:6.1f} ms  {item.page.name}")
+    groups = {
+        "all pages": results,
+        "Chinese pages": [r for r in results if r.page.lang == "zh"],
+        "English pages": [r for r in results if r.page.lang == "en"],
+        "real pages (newspaper4k)": [r for r in results if r.page.kind == "real"],
+        "outlet layouts": [r for r in results if r.page.kind == "outlet"],
+    }
+    rows = [Row(f"extraction F1, {name}", f"{statistics.mean(r.f1 for r in group):.3f}",
+                f"{len(group)} pages", "target ≥ 0.95 (≥ 0.90 Chinese)")
+            for name, group in groups.items() if group]
+    times = sorted(r.seconds * 1000 for r in results)
+    p95 = times[min(len(times) - 1, int(len(times) * 0.95))]
+    rows.append(Row("extraction time per page, one core",
+                    f"median {statistics.median(times):.1f} ms", f"p95 {p95:.1f} ms",
+                    "target median ≤ 50 ms, p95 ≤ 150 ms"))
+    return rows
