@@ -19,7 +19,7 @@ from feedsvc import __version__, archive, pipeline, query
 from feedsvc.archive import Archive
 from feedsvc.config import config_path, load_config, served_at
 from feedsvc.daemon import Daemon, event_loop_runner, listen, serve_only
-from feedsvc.dates import date_bound
+from feedsvc.dates import date_bound, parse_date
 from feedsvc.errors import FeedsvcError
 from feedsvc.lock import ArchiveLock
 from feedsvc.logs import setup_logging
@@ -276,7 +276,7 @@ def _filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 SEARCH_FIELDS = ("published", "source", "title", "url", "snippet", "updated", "tags", "author",
-                 "lang")
+                 "lang", "text_origin")
 
 
 @main.command()
@@ -302,6 +302,7 @@ def search(ctx: click.Context, words: tuple[str, ...], source: str | None, tag: 
         "published": h.article.published, "source": h.article.source, "title": h.article.title,
         "url": h.article.url, "snippet": h.snippet, "updated": h.article.updated,
         "tags": list(h.article.tags), "author": h.article.author, "lang": h.article.lang,
+        "text_origin": h.article.text_origin,
     } for h in hits]
     if as_json:
         click.echo(json.dumps(records, ensure_ascii=False, indent=2))
@@ -328,7 +329,7 @@ def search(ctx: click.Context, words: tuple[str, ...], source: str | None, tag: 
 
 
 EXPORT_FIELDS = ("id", "url", "title", "author", "source", "tags", "published", "updated",
-                 "lang", "summary", "content_text", "content_html")
+                 "lang", "summary", "content_text", "content_html", "text_origin")
 
 
 @main.command()
@@ -373,6 +374,49 @@ def _export(db: Archive, filters: query.Filters, fmt: str, stream: TextIO) -> in
             stream.write(json.dumps(record, ensure_ascii=False) + "\n")
         count += 1
     return count
+
+
+@main.command()
+@click.argument("names", nargs=-1, metavar="[SOURCE]...")
+@click.option("--since", type=DateBound(), help="Only articles published on or after DATE.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most N pages this run.")
+@click.pass_context
+def backfill(ctx: click.Context, names: tuple[str, ...], since: str | None,
+             limit: int | None) -> None:
+    """Fetch the web pages of archived articles whose text is only a summary, and keep the
+    whole article when the page has it (sources with full_text: never are left alone).
+
+    Each page is stored as soon as it is read: stopped, a run continues where it was the
+    next time. Pages that failed are tried again after a backoff."""
+    config = _config(ctx)
+    quiet = ctx.obj["quiet"]
+    bar: Any = None
+
+    def started(total: int) -> None:
+        nonlocal bar
+        if not quiet and total:
+            bar = click.progressbar(length=total, label="pages", file=sys.stderr)
+            bar.__enter__()
+
+    try:
+        report = pipeline.backfill_pages(
+            config, names, parse_date(since) if since else None, limit, on_wanted=started,
+            on_page=lambda _job, _outcome: bar.update(1) if bar else None)
+    finally:
+        if bar:
+            bar.__exit__(None, None, None)
+    for name in report.unknown:
+        click.echo(f"{name}: no such source in the config", err=True)
+    if not report.wanted:
+        click.echo("no archived summaries left to complete")
+    else:
+        outcomes = report.outcomes
+        click.echo(f"{counted(report.wanted, 'page')}: {outcomes['used']} whole articles kept, "
+                   f"{outcomes['kept_feed']} kept the feed text, {outcomes['disallowed']} "
+                   f"disallowed by robots.txt, {outcomes['failed']} failed (tried again on "
+                   "the next run after a backoff)")
+    if report.unknown:
+        ctx.exit(1)
 
 
 @main.command()

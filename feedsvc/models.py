@@ -279,6 +279,7 @@ class StoredArticle:
     lang: str | None
     content_text: str = ""  # filled for search and export, not for publishing
     source_feed: dict[str, str] | None = None  # provenance of a fetched entry (atom:source)
+    text_origin: str = "feed"  # "page": the text was taken from the article's web page
 
 
 @dataclass(slots=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
 from contextlib import nullcontext
@@ -17,7 +18,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-from feedsvc import archive, fetchstate, outlets, query, searchindex, store
+from feedsvc import archive, fetchstate, outlets, pages, query, searchindex, store
 from feedsvc.archive import Archive
 from feedsvc.dates import utc_now
 from feedsvc.errors import FeedsvcError
@@ -31,11 +32,13 @@ from feedsvc.models import (
     FetchStatus,
     FileResult,
     IngestReport,
+    PageJob,
     PreparedArticle,
     PublicConfig,
     SaveStatus,
     SourceState,
 )
+from feedsvc.pagefetch import fetch_pages
 from feedsvc.prepare import prepare_article
 from feedsvc.publish import (
     publish_directory,
@@ -270,6 +273,61 @@ async def _refresh_all(db: Archive, writer: Executor, config: Config,
                 if on_done:
                     on_done(report)
     return reports
+
+
+@dataclass(slots=True)
+class BackfillReport:
+    """What ``feedsvc backfill`` did: pages by outcome, articles by save status."""
+
+    wanted: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+    articles: FetchReport = field(default_factory=lambda: FetchReport(source="backfill"))
+    unknown: list[str] = field(default_factory=list)
+
+
+def backfill_pages(config: Config, names: Iterable[str] = (), since: datetime | None = None,
+                   limit: int | None = None,
+                   on_wanted: Callable[[int], None] | None = None,
+                   on_page: Callable[[PageJob, str], None] | None = None,
+                   now: datetime | None = None) -> BackfillReport:
+    """Fetch the pages of archived articles whose text is only a summary (issue 18). Each
+    page is stored when done, so a run that is stopped continues where it was, next time."""
+    now = now or utc_now()
+    wanted = set(names)
+    report = BackfillReport()
+    with ThreadPoolExecutor(1, thread_name_prefix="feedsvc-writer") as writer:
+        db = writer.submit(archive.open_archive, config.database).result()
+        try:
+            states = writer.submit(synced_sources, db, config, now).result()
+            report.unknown = sorted(wanted - {s.name for s in states} - {s.slug for s in states})
+            chosen = [s for s in states if not wanted or s.name in wanted or s.slug in wanted]
+            jobs = writer.submit(pages.backfill_jobs, db, chosen, since, limit).result()
+            report.wanted = len(jobs)
+            if on_wanted:
+                on_wanted(len(jobs))
+            by_source = {s.name: s for s in chosen}
+            asyncio.run(_backfill(db, writer, config, jobs, by_source, report, on_page, now))
+        finally:
+            writer.submit(db.close).result()
+    return report
+
+
+async def _backfill(db: Archive, writer: Executor, config: Config, jobs: list[PageJob],
+                    states: dict[str, SourceState], report: BackfillReport,
+                    on_page: Callable[[PageJob, str], None] | None, now: datetime) -> None:
+    loop = asyncio.get_running_loop()
+
+    async def write(work: Callable[..., T], *args: Any) -> T:
+        return await loop.run_in_executor(writer, partial(work, db, *args))
+
+    with worker_pool(worker_count(len(jobs))) as pool:
+        async with Fetcher(config.fetch) as fetcher:
+            groups = [([j for j in jobs if j.feed.source == name], state.robots)
+                      for name, state in states.items()]
+            for outcomes in await asyncio.gather(*(
+                    fetch_pages(group, fetcher, pool, write, now, robots, report.articles,
+                                on_page) for group, robots in groups if group)):
+                report.outcomes.update(outcomes)
 
 
 def list_sources(config: Config, now: datetime | None = None) -> list[SourceState]:

@@ -16,7 +16,8 @@ from feedsvc.fts import parse_query
 from feedsvc.models import FeedInfo, StoredArticle
 
 _ARTICLE_COLUMNS = ("a.id, a.uid, a.url, a.canonical_url, a.title, a.author, a.source, a.tags, "
-                    "a.published, a.updated, a.summary, a.content_html, a.lang, a.source_feed")
+                    "a.published, a.updated, a.summary, a.content_html, a.lang, a.source_feed, "
+                    "a.text_origin")
 
 
 def _rows(db: Archive, sql: str, params: list[object] | None = None) -> list[dict[str, Any]]:
@@ -35,7 +36,7 @@ def _article(row: dict[str, Any]) -> StoredArticle:
         tags=tuple(json.loads(row["tags"] or "[]")), published=row["published"],
         updated=row["updated"], summary=row["summary"], content_html=row["content_html"] or "",
         lang=row["lang"], content_text=row.get("content_text") or "",
-        source_feed=_provenance(row["source_feed"]),
+        source_feed=_provenance(row["source_feed"]), text_origin=row["text_origin"],
     )
 
 
