@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
+from bench.extraction import extraction_rows
 from bench.fetching import FeedHost, HostClient, bench_fetch, bench_fetch_real
+from bench.fulltext import bench_fulltext
 from bench.ingesting import bench_ingest
 from bench.parse_corpus import corpus_rows
 from bench.publishing import bench_publish
@@ -27,21 +29,23 @@ from bench.report import Row, isolated, table
 from bench.search import bench_search
 from bench.serving import bench_serving
 
-WORKLOADS = ("ingest", "fetch", "fetch-real", "publish", "search", "serve")
-# Only when asked for by --only: it needs a download (feedparser's source distribution).
-ON_REQUEST = ("parse-corpus",)
+WORKLOADS = ("ingest", "fetch", "fetch-real", "fulltext", "publish", "search", "serve")
+# Only when asked for by --only: they need a download (feedparser's and newspaper4k's
+# source distributions).
+ON_REQUEST = ("parse-corpus", "extraction")
 
 
 @dataclass(frozen=True)
 class Sizes:
     feeds: int = 1000
     entries: int = 50
+    outlets: int = 10
     files: int = 5000
     articles: int = 100_000
     seconds: int = 10
 
 
-QUICK = Sizes(feeds=20, entries=10, files=150, articles=1500, seconds=1)
+QUICK = Sizes(feeds=20, entries=10, files=150, articles=1500, seconds=1, outlets=2)
 
 
 def peer_row(peer: str | None, host: HostClient, folder: Path, ours: float | None) -> Row:
@@ -95,15 +99,19 @@ def main() -> None:
     parser.add_argument("--articles", type=int,
                         help="archive size for the search and publish workloads (100000)")
     parser.add_argument("--seconds", type=int, help="length of each serving load run (10)")
+    parser.add_argument("--outlets", type=int, help="hosts for the fulltext workload (10)")
     parser.add_argument("--corpus", help="parse-corpus: a folder of feeds or feedparser's sdist "
                         "(default: downloaded from PyPI)")
     parser.add_argument("--verbose", action="store_true",
-                        help="parse-corpus: list every differing document, crash and miss")
+                        help="parse-corpus: list every differing document, crash and miss; "
+                        "extraction: every page's F1 and time")
+    parser.add_argument("--pages", help="extraction: where newspaper4k's source distribution "
+                        "is (or goes: default a temporary folder)")
     parser.add_argument("--peer", help="path to the feed-to-sqlite command (default: on PATH)")
     args = parser.parse_args()
     base = QUICK if args.quick else Sizes()
-    sizes = Sizes(*(getattr(args, f) if getattr(args, f) is not None else getattr(base, f)
-                    for f in ("feeds", "entries", "files", "articles", "seconds")))
+    sizes = Sizes(**{f: getattr(args, f) if getattr(args, f) is not None else getattr(base, f)
+                     for f in ("feeds", "entries", "files", "articles", "seconds", "outlets")})
     wanted = args.only or list(WORKLOADS)
     started = time.perf_counter()
     rows: list[Row] = []
@@ -132,6 +140,9 @@ def main() -> None:
                 host.stop()
             rows += [*with_peer_ratios(fetched, peer), peer._replace(
                 workload="peer: feed-to-sqlite, seed-markup feeds")]
+        if "fulltext" in wanted:
+            rows += isolated("full text", bench_fulltext, folder / "fulltext", sizes.outlets,
+                             min(sizes.entries * 2, 100))
         if "publish" in wanted:
             rows += isolated("publish", bench_publish, folder / "publish", sizes.articles)
         if "search" in wanted:
@@ -140,11 +151,13 @@ def main() -> None:
             rows += isolated("serving", bench_serving, folder / "serve", sizes.seconds)
         if "parse-corpus" in wanted:
             rows += corpus_rows(args.corpus, args.verbose)
+        if "extraction" in wanted:
+            rows += extraction_rows(Path(args.pages) if args.pages else None, args.verbose)
     print(f"machine: {platform.machine()} {platform.system()}, {os.cpu_count()} cores, Python "
           f"{platform.python_version()}; " + ", ".join(
               f"{name} {version(name)}" for name in (
-                  "httpx", "feedparser", "lxml", "nh3", "feedgen",
-                  "sqlite-utils", "uvicorn", "starlette")) + f"; SQLite {sqlite3.sqlite_version}")
+                  "httpx", "feedparser", "lxml", "nh3", "feedgen", "sqlite-utils",
+                  "uvicorn", "starlette", "trafilatura")) + f"; SQLite {sqlite3.sqlite_version}")
     print(f"sizes: {sizes.feeds:,} feeds x {sizes.entries} entries, {sizes.files:,} files, "
           f"{sizes.articles:,} articles{' (--quick)' if args.quick else ''}; "
           f"ran {time.perf_counter() - started:.0f} s")

@@ -154,7 +154,9 @@ def _archive_config(folder: Path, host: HostClient) -> Config:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "config.yaml").write_text(yaml.safe_dump({
         "database": "a.db", "inbox": "inbox", "public": {"dir": "public"},
-        "sources": [{"name": f"Feed {i}", "url": url} for i, url in enumerate(host.urls())],
+        # The feed path only (the peer fetches no pages); pages: the fulltext workload.
+        "sources": [{"name": f"Feed {i}", "url": url, "full_text": "never"}
+                    for i, url in enumerate(host.urls())],
         "fetch": {"concurrency": 10, "per_host": 10},
     }))
     return load_config(folder / "config.yaml")

@@ -38,6 +38,7 @@ BODY_SELECTORS = (
     _class("story-body"), "//article", "//main", "//*[@role='main']",
 )
 SPECIFIC = 7  # the selectors before this one name the article text itself
+HOLDS = 0.9  # share of trafilatura's words the article element must hold to be taken
 CHROME = ("nav", "header", "footer", "aside", "script", "style", "noscript", "form")
 DATE_METAS = (
     "article:published_time", "og:published_time", "datepublished", "date", "pubdate",
@@ -104,14 +105,14 @@ def extract_page(markup: str | bytes, url: str | None = None) -> Page:
     page.free = not any(item.get("isAccessibleForFree") in (False, "False", "false")
                         for item in ld)
     page.url = page.url or _title_link(tree, title)
-    page.body_html = _body(tree, base)
+    page.body_html = _body(tree, base, title)
     if page.image and is_http_url(page.image) and "<img" not in page.body_html:
         page.body_html = (f'<figure><img src="{escape(page.image)}" alt=""></figure>'
                           + page.body_html)
     return page
 
 
-def _body(tree: Any, base: str | None) -> str:
+def _body(tree: Any, base: str | None, title: str) -> str:
     container = _container(tree)
     try:
         found = trafilatura.extract(
@@ -126,14 +127,15 @@ def _body(tree: Any, base: str | None) -> str:
     element, specific = container
     whole = _container_html(element)
     own = _tokens(_text_of(whole))
-    extracted = _tokens(_text_of(body))
+    # trafilatura keeps the headline; an article element often starts below it
+    extracted = _tokens(_text_of(body).replace(title, "", 1) if title else _text_of(body))
     if not extracted and own:
         return whole
     # trafilatura leaves out figure captions, embeds and short boxes of the article; the
     # page's own article element, when it holds all of trafilatura's text and not much more
     # (a general ``article`` element: little more), is the article as published.
     room = 2.0 if specific else 1.25
-    if own and _contained(extracted, own) >= 0.95 and sum(own.values()) <= room * sum(
+    if own and _contained(extracted, own) >= HOLDS and sum(own.values()) <= room * sum(
             extracted.values()) + 20:
         return whole
     return body

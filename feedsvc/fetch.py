@@ -83,7 +83,10 @@ class Fetcher:
     async def _slot(self, url: str) -> AsyncIterator[None]:
         host = urlsplit(url).hostname or ""
         per_host = self._hosts.setdefault(host, asyncio.Semaphore(self.config.per_host))
-        async with self._global, per_host:
+        # The host's slot first: a request waiting for its host must not hold one of the
+        # global slots meanwhile (with many pages of a few hosts queued, that starved the
+        # other hosts: issue 18's benchmark ran at 40 % of the politeness cap).
+        async with per_host, self._global:
             yield
 
     async def fetch(self, url: str, etag: str | None = None,

@@ -5,6 +5,7 @@ fetched by programs; an article page is fetched on the reader's behalf only when
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -31,14 +32,17 @@ class RobotsRules:
         self._fetch = fetch
         self._agent = agent
         self._hosts: dict[str, _Rules] = {}
+        self._loading: dict[str, asyncio.Lock] = {}
 
     async def allowed(self, url: str) -> bool:
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
-        rules = self._hosts.get(origin)
-        if rules is None or rules.expires < time.monotonic():
-            rules = await self._load(origin)
-            self._hosts[origin] = rules
+        # One request per host however many of its pages are wanted at once.
+        async with self._loading.setdefault(origin, asyncio.Lock()):
+            rules = self._hosts.get(origin)
+            if rules is None or rules.expires < time.monotonic():
+                rules = await self._load(origin)
+                self._hosts[origin] = rules
         if rules.disallow_all:
             return False
         return rules.parser is None or rules.parser.can_fetch(self._agent, url)

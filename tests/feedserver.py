@@ -24,7 +24,7 @@ Route = Callable[[dict[str, str]], Reply]
 
 
 class FeedServer:
-    def __init__(self) -> None:
+    def __init__(self, address: str = "127.0.0.1") -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
         server = self
@@ -53,13 +53,13 @@ class FeedServer:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer((address, 0), Handler)  # any 127.x is loopback
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_port}"
+        return f"http://{self.httpd.server_address[0]}:{self.httpd.server_port}"
 
     def serve(self, path: str, reply: Reply | Route) -> str:
         self.routes[path] = reply if callable(reply) else (lambda _headers, r=reply: r)

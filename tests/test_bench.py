@@ -30,6 +30,7 @@ def test_quick_bench_prints_every_workload() -> None:
         ("search: one English word", " ms"),
         ("search: two-character Chinese word", " ms"),
         ("search: phrase", " ms"),
+        ("first fetch of summary-only feeds, with their pages", "pages/s"),
     ]:
         assert workload in rows, (workload, done.stdout)
         assert unit in rows[workload]

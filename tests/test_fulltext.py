@@ -200,6 +200,7 @@ def test_the_per_host_limit_holds_with_many_entries_of_one_site(
     (report,) = fetch_sources(config, now=NOW)
     assert sum(len(feed_server.seen(f"/story/{n}")) for n in range(12)) == 12
     assert most == 2  # all 12 wanted at once; never more than two at the host
+    assert len(feed_server.seen("/robots.txt")) == 1  # asked once, not once per page
     assert report.error is None
 
 
@@ -330,3 +331,29 @@ def test_the_fuller_text_wins_only_when_it_holds_the_feeds() -> None:
     assert "not longer" in (page_is_better(page, feed) or "")
     unrelated = "A story about something else entirely, at length. " * 10
     assert "holds only" in (page_is_better(feed, unrelated) or "")
+
+
+def test_a_busy_host_does_not_hold_up_another(feed_server: FeedServer) -> None:
+    """Requests waiting for their host's slot hold no global slot meanwhile."""
+    import asyncio
+
+    from feedsvc.fetch import Fetcher
+    from feedsvc.models import FetchConfig
+
+    other = FeedServer("127.0.0.2").start()
+    try:
+        slow = [feed_server.serve(f"/slow/{n}", Reply(200, b"x", delay=0.3)) for n in range(5)]
+        quick = other.serve("/quick", Reply(200, b"y"))
+        finished: dict[str, float] = {}
+
+        async def run() -> None:
+            async with Fetcher(FetchConfig(concurrency=2, per_host=1)) as fetcher:
+                async def one(url: str) -> None:
+                    await fetcher.fetch(url)
+                    finished[url] = time.monotonic()
+                await asyncio.gather(*(one(url) for url in [*slow, quick]))
+
+        asyncio.run(run())
+    finally:
+        other.stop()
+    assert finished[quick] < min(finished[url] for url in slow)
