@@ -23,14 +23,19 @@ DONE = ("used", "kept_feed", "disallowed", "failed")  # no further fetch for the
 
 
 def known_pages(db: Archive, jobs: list[PageJob]) -> list[PageJob]:
-    """Fill in what the archive knows of each job's page (an entry that changed: its page
-    fetched before, with an ETag to send)."""
+    """Fill in what the archive knows of each job's page and article: an entry that changed
+    (its page fetched before, with an ETag to send), or one archived before its source
+    fetched pages (it keeps its row)."""
     for job in jobs:
         row = db.execute("SELECT p.article_id, p.etag, p.last_modified, p.attempts "
                          "FROM pages p JOIN articles a ON a.id = p.article_id "
                          "WHERE p.url = ? ORDER BY p.fetched DESC LIMIT 1", [job.url]).fetchone()
         if row:
             job.article_id, job.etag, job.last_modified, job.attempts = row
+            continue
+        archived = db.execute("SELECT id FROM articles WHERE uid = ?",
+                              [job.feed.uid]).fetchone()
+        job.article_id = archived[0] if archived else None
     return jobs
 
 
@@ -79,12 +84,12 @@ def archived_job(db: Archive, article_id: int, url: str, reason: str) -> PageJob
     row = db.execute(
         "SELECT a.uid, a.title, a.content_html, a.content_text, a.author, a.tags, "
         "a.published, a.summary, a.guid, a.lang, a.origin, a.source_feed, a.canonical_url, "
-        "a.content_hash, a.raw_hash, s.name FROM articles a JOIN sources s ON "
+        "a.content_hash, a.raw_hash, s.name, a.text_origin FROM articles a JOIN sources s ON "
         "s.id = a.source_id WHERE a.id = ?", [article_id]).fetchone()
     if row is None:
         return None
     (uid, title, html, text, author, tags, published, summary, guid, lang, origin,
-     source_feed, canonical, content_hash, raw_hash, source) = row
+     source_feed, canonical, content_hash, raw_hash, source, text_origin) = row
     when = parse_date(published)
     provenance = json.loads(source_feed) if source_feed else None
     entry = Article(title=title, content_html=html, source=source, url=url, author=author,
@@ -95,7 +100,8 @@ def archived_job(db: Archive, article_id: int, url: str, reason: str) -> PageJob
         title=title, content_html=html, source=source, url=url, author=author,
         tags=entry.tags, published=when or utc_now(), summary=summary, guid=guid,
         lang=lang, origin=origin, source_feed=provenance, canonical_url=canonical, uid=uid,
-        content_text=text, content_hash=content_hash, fingerprint=raw_hash)
+        content_text=text, content_hash=content_hash, fingerprint=raw_hash,
+        text_origin=text_origin)
     return PageJob(entry, feed, url, reason, article_id=article_id)
 
 
@@ -109,19 +115,20 @@ def store_page(db: Archive, job: PageJob, status: str, now: datetime, *,
     saved: SaveResult | None = None
     with db.transaction():
         article = result.article if result else job.feed
-        if job.article_id is not None:  # archived: it keeps its identity and address
-            uid = db.execute("SELECT uid FROM articles WHERE id = ?",
-                             [job.article_id]).fetchone()
-            article = _keep_identity(article, job.feed, uid[0] if uid else job.feed.uid)
-        if status == "not_modified" and job.article_id is not None:
+        archived = db.execute("SELECT uid, text_origin FROM articles WHERE id = ?",
+                              [job.article_id]).fetchone() if job.article_id else None
+        if archived:  # it keeps its identity and address
+            article = _keep_identity(article, job.feed, archived[0])
+        # An article whose text came from its page is never replaced by the feed's summary
+        # (the page unchanged, failing, or now behind a wall): the entry is only seen.
+        if archived and (status == "not_modified" or (
+                archived[1] == "page" and article.text_origin != "page")):
             db.execute("UPDATE articles SET raw_hash = coalesce(?, raw_hash), last_seen = ? "
                        "WHERE id = ?", [job.entry.fingerprint, stamp, job.article_id])
             article_id = job.article_id
-        elif job.article_id is None or result is not None:
+        else:
             saved = store.save_article(db, article, now)
             article_id = saved.article_id
-        else:
-            article_id = job.article_id
         attempts = job.attempts + (1 if status == "failed" else 0)
         if status == "fetched" and result is not None:
             row_status = "used" if result.used else "kept_feed"

@@ -232,8 +232,7 @@ def test_full_text_never_and_always(project: Path, feed_server: FeedServer) -> N
     fetch_sources(config, now=NOW)
     # fetched, but the page's text does not hold the feed's: the feed's stays
     assert len(feed_server.seen("/a")) == 1
-    assert rows(config, "SELECT text_origin FROM articles WHERE source = 'Always'") == [
-        ("feed",)]
+    assert rows(config, "SELECT text_origin FROM articles") == [("feed",)]  # one article
     ((status, reason),) = rows(config, "SELECT status, reason FROM pages")
     assert status == "kept_feed" and "holds only" in reason
 
@@ -357,3 +356,23 @@ def test_a_busy_host_does_not_hold_up_another(feed_server: FeedServer) -> None:
     finally:
         other.stop()
     assert finished[quick] < min(finished[url] for url in slow)
+
+
+def test_an_article_from_its_page_is_never_replaced_by_a_summary(
+        project: Path, feed_server: FeedServer) -> None:
+    """The entry changes, the page is refetched and is now behind a wall (or gone): the
+    whole article stays."""
+    answers = [page("fulltext_en.html"), page("paywall.html"), Reply(404, b"")]
+    link = feed_server.serve("/a", lambda _headers: answers[0])
+    feed = feed_server.serve("/feed", lambda _headers: Reply(200, rss(
+        ("Harbour reopens", link, EN_SUMMARY + f" ({len(answers)})")), XML))
+    config = sources(project, ("Courier", feed))
+    fetch_sources(config, now=NOW)
+    ((whole,),) = rows(config, "SELECT content_text FROM articles")
+    assert "breakwater" in whole
+    for hours in (1, 2):
+        answers.pop(0)  # the entry's text changes each time: its page is fetched again
+        fetch_sources(config, now=NOW + timedelta(hours=hours))
+        assert rows(config, "SELECT content_text, text_origin FROM articles") == [
+            (whole, "page")]
+    assert len(feed_server.seen("/a")) == 3
