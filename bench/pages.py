@@ -37,6 +37,9 @@ class LabelledPage:
     gold: str  # the article's text, as a person reads it
     kind: str  # "real" | "outlet"
     lang: str  # "en", "zh" or "other"
+    # whether ``gold`` holds image alt text and captions: newspaper4k's texts do not,
+    # feedsvc's own (the outlet pages') do
+    media: bool = True
 
 
 def newspaper_pages(cache: Path | None = None) -> list[LabelledPage]:
@@ -49,7 +52,7 @@ def newspaper_pages(cache: Path | None = None) -> list[LabelledPage]:
                 f"newspaper4k/{gold.stem}", page.read_text("utf-8", "replace"),
                 f"https://news.example.com/{gold.stem}.html", gold.read_text("utf-8"), "real",
                 "zh" if gold.stem.startswith("chinese") else
-                "en" if gold.stem.startswith(ENGLISH) else "other"))
+                "en" if gold.stem.startswith(ENGLISH) else "other", media=False))
     return pages
 
 
