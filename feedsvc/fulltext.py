@@ -30,11 +30,12 @@ _CJK_CHAR = re.compile(rf"[{_CJK}]")
 def summary_reason(text: str, usual_length: int | None = None) -> str | None:
     """Why ``text`` (an entry's text) looks like a summary of a longer article, or None."""
     stripped = text.strip()
-    cjk = len(_CJK_CHAR.findall(stripped))
-    if cjk >= len(stripped) / 3 and cjk < SUMMARY_CJK:
-        return f"short ({cjk} CJK characters)"
-    if cjk < len(stripped) / 3 and len(stripped) < SUMMARY_CHARS:
-        return f"short ({len(stripped)} characters)"
+    if len(stripped) < SUMMARY_CHARS:  # longer is never short, in any script: skip counting
+        cjk = len(_CJK_CHAR.findall(stripped))
+        if cjk >= len(stripped) / 3 and cjk < SUMMARY_CJK:
+            return f"short ({cjk} CJK characters)"
+        if cjk < len(stripped) / 3:
+            return f"short ({len(stripped)} characters)"
     if _TRUNCATED.search(stripped[-60:]):
         return "ends in a truncation mark"
     if usual_length and len(stripped) < SHORTER_THAN_USUAL * usual_length:
