@@ -18,7 +18,7 @@ import feedparser
 import httpx
 import pytest
 
-from .conftest import CONFIG_TEXT, SAMPLE_FILES, SEED_POST, SEED_WIRE, free_port, wait_for
+from .conftest import CONFIG_TEXT, DATA, SAMPLE_FILES, SEED_POST, SEED_WIRE, free_port, wait_for
 from .feedserver import FeedServer, Reply
 
 RSS = (Path(__file__).parent / "data" / "feeds" / "rss2.xml").read_bytes()
@@ -442,3 +442,27 @@ def test_sighup_reloads_the_sources(start_daemon: Callable[..., Daemon], project
     assert daemon.get("/healthz").json()["sources"] == []
     assert daemon.stop() == 0
     assert "Traceback" not in daemon.output()
+
+
+def test_the_daemon_archives_whole_articles_of_a_summary_feed(
+        start_daemon: Callable[..., Daemon], feed_server: FeedServer, project: Path) -> None:
+    page = (DATA / "pages" / "fulltext_en.html").read_bytes()
+    link = feed_server.serve("/2024/05/harbour-reopens", Reply(
+        200, page, {"Content-Type": "text/html; charset=utf-8"}))
+    summary = "The harbour reopened on Friday morning after three days of closure…"
+    feed = (f'<?xml version="1.0"?><rss version="2.0"><channel><title>Courier</title>'
+            f"<item><title>Harbour reopens after three-day storm</title><link>{link}</link>"
+            f"<description>{summary}</description></item></channel></rss>").encode()
+    url = feed_server.serve("/rss", Reply(200, feed, {"Content-Type": "application/rss+xml"}))
+    daemon = start_daemon(f"sources:\n  - name: Courier\n    url: {url}\n    every: 1h\n")
+    wait_for(lambda: feed_server.seen("/2024/05/harbour-reopens"), what="the article page")
+
+    def archived() -> list[tuple[str, str]]:
+        with sqlite3.connect(project / "archive" / "archive.db") as conn:
+            return conn.execute("SELECT text_origin, content_text FROM articles").fetchall()
+
+    ((origin, text),) = wait_for(archived, what="the article archived")  # type: ignore[misc]
+    assert origin == "page" and "divers had checked the breakwater" in text
+    # and published whole: readers get the article, not the summary
+    wait_for(lambda: "divers had checked the breakwater" in daemon.get("/all.xml").text,
+             what="the whole article in the published feed")
