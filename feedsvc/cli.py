@@ -444,6 +444,9 @@ def stats(ctx: click.Context, as_json: bool) -> None:
     click.echo(f"archive:   {figures['database']} ({figures['database_bytes']:,} bytes)")
     click.echo(f"articles:  {figures['articles']:,} ("
                f"{counted(figures['revisions'], 'earlier revision')} kept)")
+    click.echo(f"full text: {figures['from_pages']:,} from their page, "
+               f"{figures['pages_not_used']:,} pages not used (walls, errors, robots.txt), "
+               f"{figures['pages_to_retry']:,} to try again")
     click.echo(f"sources:   {figures['sources']}    tags: {figures['tags']}")
     click.echo(f"published: {figures['oldest'] or '-'} .. {figures['newest'] or '-'}")
     click.echo(f"last seen: {figures['last_ingest'] or '-'}")

@@ -286,7 +286,11 @@ def archive_stats(db: Archive) -> dict[str, Any]:
         (SELECT count(*) FROM tags) AS tags,
         (SELECT min(published) FROM articles) AS oldest,
         (SELECT max(published) FROM articles) AS newest,
-        (SELECT max(last_seen) FROM articles) AS last_ingest""")[0]
+        (SELECT max(last_seen) FROM articles) AS last_ingest,
+        (SELECT count(*) FROM articles WHERE text_origin = 'page') AS from_pages,
+        (SELECT count(*) FROM pages WHERE status = 'retry') AS pages_to_retry,
+        (SELECT count(*) FROM pages WHERE status IN ('kept_feed', 'failed', 'disallowed'))
+            AS pages_not_used""")[0]
     totals["by_source"] = _rows(db, """SELECT source, count(*) AS articles,
         max(published) AS newest FROM articles GROUP BY source ORDER BY articles DESC, source""")
     totals["by_lang"] = _rows(db, """SELECT coalesce(lang, 'unknown') AS lang,

@@ -105,6 +105,8 @@ def test_search_json_and_export_say_where_the_text_came_from(
     assert [hit["text_origin"] for hit in json.loads(result.output)] == ["page"]
     result = cli("export")
     assert json.loads(result.output.splitlines()[0])["text_origin"] == "page"
+    result = cli("stats", "--json")
+    assert json.loads(result.output)["from_pages"] == 1
 
 
 def test_a_paywalled_page_keeps_the_feed_text(project: Path, feed_server: FeedServer) -> None:
