@@ -9,10 +9,8 @@ Tokens are words for Latin script and single characters for Chinese, Japanese an
 
 from __future__ import annotations
 
-import re
 import statistics
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,17 +23,11 @@ from bench.pages import (
     sample_bodies,
 )
 from bench.report import Row
-
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
-_TOKEN = re.compile(rf"[{_CJK}]|[^\s\W{_CJK}]+")
-
-
-def tokens(text: str) -> Counter[str]:
-    return Counter(match.group().casefold() for match in _TOKEN.finditer(text))
+from feedsvc.text import word_counts
 
 
 def token_f1(found: str, gold: str) -> float:
-    found_tokens, gold_tokens = tokens(found), tokens(gold)
+    found_tokens, gold_tokens = word_counts(found), word_counts(gold)
     common = sum((found_tokens & gold_tokens).values())
     if not common:
         return 0.0

@@ -24,6 +24,7 @@ from lxml import etree
 
 from feedsvc.dates import from_epoch, parse_date
 from feedsvc.names import clean_name
+from feedsvc.text import word_counts as _tokens
 from feedsvc.urls import absolute_url, is_http_url
 
 
@@ -45,8 +46,6 @@ DATE_METAS = (
     "publishdate", "dc.date", "dc.date.issued", "dcterms.created", "sailthru.date",
     "parsely-pub-date", "article:modified_time",
 )
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
-_TOKEN = re.compile(rf"[{_CJK}]|[^\s\W{_CJK}]+")  # a word, or one CJK character
 # Boxes inside an article element that are not the article (readability's "unlikely
 # candidates", narrowed to what news pages put beside the text).
 _FURNITURE = re.compile(
@@ -159,10 +158,6 @@ def _trafilatura(tree: Any, base: str | None, title: str) -> str:
 
 def _without(text: str, title: str) -> str:
     return text.replace(title, "", 1) if title else text
-
-
-def _tokens(text: str) -> Counter[str]:
-    return Counter(match.group() for match in _TOKEN.finditer(text))
 
 
 def _contained(part: Counter[str], whole: Counter[str]) -> float:

@@ -8,10 +8,10 @@ and more, and the page is an article, not a paywall, cookie wall, login or error
 from __future__ import annotations
 
 import re
-from collections import Counter
 
 from feedsvc.decode import decode_text
 from feedsvc.extract import Page
+from feedsvc.text import CJK_LETTER, word_counts
 
 MODES = ("auto", "always", "never")
 SUMMARY_CHARS = 300  # text shorter than this (Latin script) is a summary
@@ -22,16 +22,13 @@ _TRUNCATED = re.compile(
     r"(?i)(\.\.\.|…|\[…\]|\[\.\.\.\]|\(continued\)|continue reading|read more|read the full "
     r"(story|article)|full story|more»|»|阅读全文|閱讀全文|查看全文|全文>*|更多>*|详细>*|"
     r"詳細>*|点击阅读|點擊閱讀)\W*$")
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
-_TOKEN = re.compile(rf"[{_CJK}]|[^\s\W{_CJK}]+")
-_CJK_CHAR = re.compile(rf"[{_CJK}]")
 
 
 def summary_reason(text: str, usual_length: int | None = None) -> str | None:
     """Why ``text`` (an entry's text) looks like a summary of a longer article, or None."""
     stripped = text.strip()
     if len(stripped) < SUMMARY_CHARS:  # longer is never short, in any script: skip counting
-        cjk = len(_CJK_CHAR.findall(stripped))
+        cjk = len(CJK_LETTER.findall(stripped))
         if cjk >= len(stripped) / 3 and cjk < SUMMARY_CJK:
             return f"short ({cjk} CJK characters)"
         if cjk < len(stripped) / 3:
@@ -82,15 +79,11 @@ def not_an_article(page: Page, text: str) -> str | None:
     return None
 
 
-def _tokens(text: str) -> Counter[str]:
-    return Counter(match.group().casefold() for match in _TOKEN.finditer(text))
-
-
 def contained(part: str, whole: str) -> float:
     """The share of ``part``'s words (CJK: characters) found in ``whole``."""
-    part_tokens = _tokens(_TRUNCATED.sub("", part.strip()))
-    total = sum(part_tokens.values())
-    return sum((part_tokens & _tokens(whole)).values()) / total if total else 1.0
+    part_words = word_counts(_TRUNCATED.sub("", part.strip()))
+    total = sum(part_words.values())
+    return sum((part_words & word_counts(whole)).values()) / total if total else 1.0
 
 
 MOST = 0.6  # "most of" the feed's text: summaries are cut and lightly reworded

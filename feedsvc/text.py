@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from lxml import etree
 
@@ -21,6 +22,18 @@ _TRADITIONAL = re.compile(r"[們這個來時說國會對為學與關發經過點
 _SIMPLIFIED = re.compile(r"[们这个来时说国会对为学与关发经过点还开当]+")
 # Matched in case-folded text: twice as fast as IGNORECASE.
 _ENGLISH = re.compile(r"\b(?:the|and|of|to|in|is|that|for|with|was|on|said)\b")
+
+
+# A word of Latin (or any spaced) script, or one Chinese, Japanese or Korean character: the
+# unit text is compared in (does a page hold a feed's text; extraction benchmarks).
+_CJK_LETTERS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+CJK_LETTER = re.compile(f"[{_CJK_LETTERS}]")
+_WORD_OR_CJK = re.compile(rf"[{_CJK_LETTERS}]|[^\s\W{_CJK_LETTERS}]+")
+
+
+def word_counts(text: str) -> Counter[str]:
+    """The words of ``text`` (CJK: characters), case-folded, with how often each occurs."""
+    return Counter(match.group().casefold() for match in _WORD_OR_CJK.finditer(text))
 
 
 def html_to_text(markup: str, media_text: bool = True) -> str:

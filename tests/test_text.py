@@ -70,3 +70,11 @@ def test_tree_helpers_keep_the_text_around_what_they_remove() -> None:
     drop_tree(paragraph.find("em"))
     assert etree.tostring(paragraph, encoding=str) == "<p>ab<i>c</i>def</p>"
     assert text_content(paragraph) == "abcdef"
+
+
+def test_word_counts_count_words_and_cjk_characters_case_folded() -> None:
+    from feedsvc.text import word_counts
+
+    assert word_counts("The harbour, the HARBOUR! 港口重开 2024") == {
+        "the": 2, "harbour": 2, "港": 1, "口": 1, "重": 1, "开": 1, "2024": 1}
+    assert word_counts("…  — ") == {}
