@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from urllib.parse import quote
 
 from feedgen.feed import FeedGenerator
 from lxml import etree
@@ -19,6 +20,7 @@ from feedsvc import PROJECT_URL, __version__
 from feedsvc.models import FeedInfo, StoredArticle
 from feedsvc.text import language_tag, xml_safe
 from feedsvc.urls import ascii_url
+from feedsvc.webpath import article_path
 
 FEED_HISTORY = "http://purl.org/syndication/history/1.0"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -66,10 +68,11 @@ def feed_title(feed: FeedInfo, site_title: str) -> str:
 
 def render_feed(feed: FeedInfo, articles: list[StoredArticle], self_url: str, home_url: str,
                 site_title: str, history: History | None = None,
-                stylesheet: str | None = None) -> bytes:
+                stylesheet: str | None = None, pages_base: str | None = None) -> bytes:
     """The Atom document of ``feed``; same inputs give the same bytes (no clock inside).
 
-    ``stylesheet`` is the (relative) URL of the XSLT that renders it in a browser.
+    ``stylesheet`` is the (relative) URL of the XSLT that renders it in a browser;
+    ``pages_base`` where the site is, when entries link to their archived pages.
     """
     fg = FeedGenerator()
     fg.register_extension("history", FeedHistory, EntryProvenance, atom=True, rss=False)
@@ -88,7 +91,7 @@ def render_feed(feed: FeedInfo, articles: list[StoredArticle], self_url: str, ho
     fg.generator("feedsvc", __version__, PROJECT_URL)
     fg.updated(timestamp(max((a.updated for a in articles), default="1970-01-01T00:00:00Z")))
     for article in articles:
-        add_entry(fg, article)
+        add_entry(fg, article, page_url(pages_base, article) if pages_base else None)
     document = bytes(fg.atom_str(pretty=True))
     if stylesheet:
         declaration, _, rest = document.partition(b"\n")
@@ -97,12 +100,25 @@ def render_feed(feed: FeedInfo, articles: list[StoredArticle], self_url: str, ho
     return document
 
 
-def add_entry(fg: FeedGenerator, article: StoredArticle) -> None:
+def page_url(base_url: str, article: StoredArticle) -> str:
+    """The absolute URL of the article's archived page."""
+    return base_url + quote(article_path(article.uid, article.url))
+
+
+def add_entry(fg: FeedGenerator, article: StoredArticle, archived: str | None = None) -> None:
+    """One entry. With ``archived`` (the URL of its page in the archive), that page is the
+    ``alternate`` link and the original is ``via``, "the source of the information" (RFC
+    4287 §4.2.7.2): a reader's link then always works, even after the outlet removed the
+    article, and the original is one click further, on the page and in the entry."""
     entry = fg.add_entry(order="append")
     entry.id(entry_id(article.uid))
     entry.title(xml_safe(article.title) or "(untitled)")
+    links = [("alternate", archived)] if archived else []
     if article.url:
-        entry.link(href=ascii_url(article.url), rel="alternate", type="text/html")
+        links.append(("via" if archived else "alternate", ascii_url(article.url)))
+    for rel, address in links:
+        entry.link(href=address, rel=rel, type="text/html")
+    entry.history.rels = [rel for rel, _ in links]
     entry.published(timestamp(article.published))
     entry.updated(timestamp(article.updated))
     if article.author:
@@ -141,15 +157,15 @@ class EntryProvenance:
     def __init__(self) -> None:
         self.lang: str | None = None
         self.source: dict[str, str] | None = None
+        self.rels: list[str] = []  # of the entry's links, in order
 
     def extend_ns(self) -> dict[str, str]:
         return {}
 
     def extend_atom(self, entry: etree._Element) -> etree._Element:
-        for link in entry.iterfind("link"):
-            if "rel" not in link.attrib:
-                link.set("rel", "alternate")
-                link.set("type", "text/html")
+        for link, rel in zip(entry.iterfind("link"), self.rels, strict=False):
+            link.set("rel", rel)
+            link.set("type", "text/html")
         if self.lang:
             entry.set(XML_LANG, self.lang)
         if self.source:

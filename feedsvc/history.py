@@ -20,6 +20,7 @@ from feedsvc.atom import History, render_feed
 from feedsvc.jsonfeed import render_json_feed
 from feedsvc.models import FeedInfo, FeedPage, PublicConfig, StoredArticle
 from feedsvc.publish import STYLESHEET, feed_url, write_file
+from feedsvc.webpages import Slugs, pages_of, render_listing
 
 
 def archive_pages(total: int, per_page: int) -> int:
@@ -35,9 +36,15 @@ def publish_history(db: Archive, public: PublicConfig, feed: FeedInfo,
     top = FeedPage(feed, 0, archive_pages(feed.count, per_page))
     written: list[str] = []
     unchanged = 0
+    slugs = Slugs(*query.listing_slugs(db))
+    changed = None if changed is None else set(changed)
     for page, articles in (_every_page(db, top, per_page) if changed is None
                            else _pages_holding(db, top, per_page, changed)):
-        for path in write_page(public, page, articles):
+        paths = write_page(public, page, articles, slugs)
+        if feed.kind == "all":  # every article is in it once: its page is written here
+            paths += write_article_pages(public, articles if changed is None else [
+                a for a in articles if a.id in changed], slugs)
+        for path in paths:
             if path:
                 written.append(path)
             else:
@@ -76,10 +83,11 @@ def _pages_holding(db: Archive, top: FeedPage, per_page: int,
                                                         per_page)
 
 
-def write_page(public: PublicConfig, page: FeedPage,
-               articles: list[StoredArticle]) -> tuple[str | None, str | None]:
-    """Write one document as Atom and as JSON Feed; the path of each that changed.
-    ``articles`` come in archive order (as ``query`` hands them out) and go newest first."""
+def write_page(public: PublicConfig, page: FeedPage, articles: list[StoredArticle],
+               slugs: Slugs) -> list[str | None]:
+    """Write one document as Atom, as JSON Feed and as a web page; the path of each that
+    changed (None for each that did not). ``articles`` come in archive order (as ``query``
+    hands them out) and go newest first."""
     base = public.base_url
     newest_first = articles[::-1]
     older, newer = page.older, page.newer
@@ -91,16 +99,26 @@ def write_page(public: PublicConfig, page: FeedPage,
     )
     stylesheet = "../" * page.path().count("/") + STYLESHEET
     atom = render_feed(page.feed, newest_first, feed_url(base, page.path()), base,
-                       public.title, history, stylesheet)
+                       public.title, history, stylesheet, pages_base=base)
     json_feed = render_json_feed(page.feed, newest_first, feed_url(base, page.path("json")),
                                  base, public.title,
-                                 feed_url(base, older.path("json")) if older else None)
+                                 feed_url(base, older.path("json")) if older else None,
+                                 pages_base=base)
+    listing = render_listing(page, newest_first, slugs, public.title, base)
     root = Path(public.dir)
-    return (page.path() if write_file(root / page.path(), atom) else None,
-            page.path("json") if write_file(root / page.path("json"), json_feed) else None)
+    return [path if write_file(root / path, data) else None for path, data in (
+        (page.path(), atom), (page.path("json"), json_feed), (page.path("html"), listing))]
 
 
-_PAGE_FILE = re.compile(r"(\d+)\.(xml|json)")
+def write_article_pages(public: PublicConfig, articles: list[StoredArticle],
+                        slugs: Slugs) -> list[str | None]:
+    """Each article's own page; the path of each that changed (None: unchanged)."""
+    root = Path(public.dir)
+    return [path if write_file(root / path, data) else None
+            for path, data in pages_of(articles, slugs, public.title, public.base_url)]
+
+
+_PAGE_FILE = re.compile(r"(\d+)\.(xml|json|html)")
 
 
 def _remove_pages_after(folder: Path, last: int) -> None:

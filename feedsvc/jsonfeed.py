@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from feedsvc.atom import entry_id, feed_title
+from feedsvc.atom import entry_id, feed_title, page_url
 from feedsvc.models import FeedInfo, StoredArticle
 from feedsvc.text import language_tag, xml_safe
 from feedsvc.urls import ascii_url
@@ -15,8 +15,11 @@ VERSION = "https://jsonfeed.org/version/1.1"
 
 
 def render_json_feed(feed: FeedInfo, articles: list[StoredArticle], self_url: str,
-                     home_url: str, site_title: str, older_url: str | None = None) -> bytes:
+                     home_url: str, site_title: str, older_url: str | None = None,
+                     pages_base: str | None = None) -> bytes:
     """The JSON Feed document; ``older_url`` is its ``next_url`` (the next, older page).
+    With ``pages_base``, an item's ``url`` (its permalink) is its archived page and
+    ``external_url`` the original, as JSON Feed 1.1 defines them.
 
     Same inputs give the same bytes. Text goes through ``xml_safe`` too: a reader that turns
     the entries into XML must not meet characters XML forbids.
@@ -30,14 +33,18 @@ def render_json_feed(feed: FeedInfo, articles: list[StoredArticle], self_url: st
     }
     if older_url:
         document["next_url"] = older_url
-    document["items"] = [_item(article) for article in articles]
+    document["items"] = [_item(article, pages_base) for article in articles]
     # No indent: the C encoder only runs without one (a third of a publish otherwise).
     return (json.dumps(document, ensure_ascii=False) + "\n").encode()
 
 
-def _item(article: StoredArticle) -> dict[str, Any]:
+def _item(article: StoredArticle, pages_base: str | None) -> dict[str, Any]:
     item: dict[str, Any] = {"id": entry_id(article.uid)}
-    if article.url:
+    if pages_base:
+        item["url"] = page_url(pages_base, article)
+        if article.url:
+            item["external_url"] = ascii_url(article.url)
+    elif article.url:
         item["url"] = ascii_url(article.url)
     item["title"] = xml_safe(article.title) or "(untitled)"
     item["content_html"] = xml_safe(article.content_html)

@@ -47,6 +47,7 @@ from feedsvc.publish import (
 )
 from feedsvc.refresh import refresh_source
 from feedsvc.schedule import Selection
+from feedsvc.webpages import Slugs
 from feedsvc.workers import worker_count, worker_pool
 
 log = logging.getLogger(__name__)
@@ -174,7 +175,8 @@ def publish_site(config: Config, db: Archive | None = None,
     if should_stop and should_stop():
         return report
     latest = query.feed_articles(db, feeds[0], 20)
-    report.written += publish_directory(public.dir, public.base_url, public.title, feeds, latest)
+    report.written += publish_directory(public.dir, public.base_url, public.title, feeds, latest,
+                                        Slugs(*query.listing_slugs(db)))
     report.written += publish_redirects(public.dir, outlets.redirects(db))
     return report
 

@@ -17,7 +17,9 @@ from urllib.parse import quote
 
 from feedsvc.errors import PublishError
 from feedsvc.models import FeedInfo, StoredArticle
-from feedsvc.site import render_index, render_opml
+from feedsvc.site import render_opml
+from feedsvc.webpages import STYLESHEET as PAGES_STYLESHEET
+from feedsvc.webpages import Slugs, render_front
 
 STYLESHEET = "feed.xsl"  # renders the Atom feeds for people who open them in a browser
 
@@ -64,15 +66,16 @@ def write_file(path: Path, data: bytes) -> bool:
 
 
 def publish_directory(public_dir: str, base_url: str, site_title: str, feeds: list[FeedInfo],
-                      latest: list[StoredArticle]) -> list[str]:
-    """Write ``feeds.opml``, ``index.html`` and the feeds' stylesheet; returns the names of
-    the files that changed."""
+                      latest: list[StoredArticle], slugs: Slugs) -> list[str]:
+    """Write ``feeds.opml``, ``index.html`` (the front page), the feeds' XSLT and the
+    pages' stylesheet; returns the names of the files that changed."""
     listed = [(feed, feed_url(base_url, feed.path)) for feed in feeds]
-    stylesheet = files("feedsvc").joinpath("static", STYLESHEET).read_bytes()
+    static = files("feedsvc").joinpath("static")
     changed = []
     for name, data in (("feeds.opml", render_opml(listed, site_title, base_url)),
-                       ("index.html", render_index(listed, latest, site_title)),
-                       (STYLESHEET, stylesheet)):
+                       ("index.html", render_front(feeds, latest, slugs, site_title, base_url)),
+                       (STYLESHEET, static.joinpath(STYLESHEET).read_bytes()),
+                       (PAGES_STYLESHEET, static.joinpath(PAGES_STYLESHEET).read_bytes())):
         if write_file(Path(public_dir) / name, data):
             changed.append(name)
     return changed

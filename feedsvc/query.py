@@ -50,6 +50,15 @@ def _provenance(value: str | None) -> dict[str, str] | None:
     return {str(k): str(v) for k, v in data.items() if isinstance(v, str) and v}
 
 
+def listing_slugs(db: Archive) -> tuple[dict[str, str], dict[str, str]]:
+    """Names to slugs of the sources and tags that have articles (and so a listing page)."""
+    sources = {r["name"]: r["slug"] for r in _rows(
+        db, "SELECT name, slug FROM sources WHERE id IN (SELECT source_id FROM articles)")}
+    tags = {r["name"]: r["slug"] for r in _rows(
+        db, "SELECT name, slug FROM tags WHERE id IN (SELECT tag_id FROM article_tags)")}
+    return sources, tags
+
+
 def list_feeds(db: Archive) -> list[FeedInfo]:
     """Every feed to publish: everything, then each source, then each tag, by name."""
     total = _rows(db, "SELECT count(*) AS n, max(updated) AS updated FROM articles")[0]

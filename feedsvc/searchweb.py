@@ -23,13 +23,14 @@ from feedsvc.dates import date_bound
 from feedsvc.errors import BadRequestError, FeedsvcError, QueryError
 from feedsvc.models import Config, FeedInfo
 from feedsvc.query import Filters, SearchHit
-from feedsvc.site import HTML_POLICY, content_etag, etag_matches, html_page
+from feedsvc.site import HTML_POLICY, content_etag, etag_matches, is_browser_navigation
 from feedsvc.urls import ascii_url
+from feedsvc.webpages import frame
+from feedsvc.webpath import article_path, href
 
 FEED_TYPE = "application/atom+xml; charset=utf-8"
 MAX_LIMIT = 100
 PARAMETERS = ("q", "source", "tag", "since", "until", "limit")
-RESULTS_STYLE = "\nmark{background:#ffe58a} li{margin:0 0 1rem} .error{color:#a00}"
 
 
 @dataclass(slots=True, frozen=True)
@@ -95,6 +96,10 @@ def search_routes(site: SearchSite) -> list[Route]:
     async def search_feed(request: Request) -> Response:
         try:
             text, filters, limit, canonical = _read(request, site.feed_entries)
+            if is_browser_navigation({k.encode("latin-1"): v.encode("latin-1")
+                                      for k, v in request.headers.items()}):
+                return Response(b"", status_code=303, headers={
+                    "location": f"search?{canonical}", "cache-control": "no-store"})
             hits = await run_in_threadpool(_search, site, text, filters, limit, True)
         except QueryError as exc:  # BadRequestError is one
             return Response(f"{exc}\n", status_code=400, media_type="text/plain")
@@ -103,7 +108,8 @@ def search_routes(site: SearchSite) -> list[Route]:
         feed = FeedInfo("search", text, canonical, len(hits),
                         max((h.article.updated for h in hits), default=None))
         body = render_feed(feed, [h.article for h in hits], site.base_url + feed.path,
-                           site.base_url + "search?" + canonical, site.site_title)
+                           site.base_url + "search?" + canonical, site.site_title,
+                           pages_base=site.base_url)
         return _conditional(request, body, FEED_TYPE, site.max_age)
 
     async def search_page(request: Request) -> Response:
@@ -131,7 +137,8 @@ def search_routes(site: SearchSite) -> list[Route]:
 
 def render_results(site: SearchSite, text: str, canonical: str, hits: list[SearchHit],
                    error: str | None) -> bytes:
-    """The results page: a form, the hits with highlighted snippets, a link to the feed."""
+    """The results page: a form, the hits with highlighted snippets (linked to their pages
+    in the archive, and to the original), a link to the feed."""
     title = f"{text} · {site.site_title}" if text else f"Search · {site.site_title}"
     feed_link = (f'<link rel="alternate" type="application/atom+xml" title="Search feed: '
                  f'{escape(text)}" href="search.xml?{escape(canonical)}">') if canonical else ""
@@ -146,15 +153,17 @@ def render_results(site: SearchSite, text: str, canonical: str, hits: list[Searc
         items = []
         for hit in hits:
             article = hit.article
-            heading = (f'<a href="{escape(ascii_url(article.url))}">{escape(article.title)}</a>'
-                       if article.url else escape(article.title))
-            items.append(f"<li>{heading}<br><small>{escape(article.source)}, "
-                         f"{escape(article.published[:10])}</small><br>{hit.snippet_html}</li>")
+            page = href("search", article_path(article.uid, article.url))
+            original = (f' · <a href="{escape(ascii_url(article.url))}" rel="noopener '
+                        'noreferrer">original</a>' if article.url else "")
+            items.append(f'<li><h2><a href="{page}">{escape(article.title)}</a></h2>'
+                         f'<p class="meta">{escape(article.source)}, '
+                         f"{escape(article.published[:10])}{original}</p>"
+                         f"<p>{hit.snippet_html}</p></li>")
         body = (f'<p>{len(hits)} matches. <a href="search.xml?{escape(canonical)}">Subscribe '
-                f"to this search</a> in your feed reader.</p>\n<ol>\n" + "\n".join(items)
-                + "\n</ol>")
-    form = f"""<p><a href="./">{escape(site.site_title)}</a></p>
-<form action="search" method="get"><input type="search" name="q" value="{escape(text)}"
- size="40" aria-label="Search the archive"> <button>Search</button></form>
-"""
-    return html_page(title, feed_link, form + body, RESULTS_STYLE)
+                f'to this search</a> in your feed reader.</p>\n<ol class="articles">\n'
+                + "\n".join(items) + "\n</ol>")
+    form = (f'<h1>Search</h1>\n<form class="search" action="search" method="get" '
+            f'role="search"><input type="search" name="q" value="{escape(text)}" '
+            'aria-label="Search the archive"> <button>Search</button></form>\n')
+    return frame("search", title, form + body, feed_link, "en", site.site_title)

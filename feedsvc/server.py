@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -29,7 +29,7 @@ from starlette.routing import Mount, Route
 from feedsvc.metrics import Metrics
 from feedsvc.publish import REDIRECTS
 from feedsvc.searchweb import SearchSite, search_routes
-from feedsvc.site import HTML_POLICY, content_etag, etag_matches
+from feedsvc.site import HTML_POLICY, content_etag, etag_matches, is_browser_navigation
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -176,6 +176,17 @@ class PublicFiles:
                          (b"cache-control", f"public, max-age={self.max_age}".encode())], \
                 b"" if method == "HEAD" else f"moved to {moved}\n".encode()
         real = self.resolve(path, raw_path)
+        if real and is_browser_navigation(headers) and real.endswith((".xml", ".json")):
+            # A person opened a feed: the same articles as a page. Readers never send
+            # Sec-Fetch-* (they are not browsers), so they get the feed as ever.
+            page = real.rsplit(".", 1)[0] + ".html"
+            if os.path.isfile(page):
+                target = path.rsplit(".", 1)[0] + ".html"
+                return 303, [(b"location", quote(target).encode()),
+                             (b"content-type", b"text/plain; charset=utf-8"),
+                             (b"cache-control", b"no-store"), (b"vary", b"sec-fetch-dest")], \
+                    b"" if method == "HEAD" else b"this feed as a page: " + quote(
+                        target).encode() + b"\n"
         entry = self.load(real) if real else None
         if entry is None:
             return _not_found()

@@ -156,7 +156,7 @@ def test_archive_pages_are_byte_identical_across_publishes(
     assert "all.xml" in written and "all.json" in written
     after = site_bytes(config)
     archived = [name for name in before if name.split("/")[-1].split(".")[0].isdigit()]
-    assert len(archived) == 4 * 5 * 2  # four feeds, five pages, Atom and JSON
+    assert len(archived) == 4 * 5 * 3  # four feeds, five pages, Atom, JSON Feed and HTML
     assert all(after[name] == before[name] for name in archived)
 
 
@@ -239,10 +239,15 @@ def test_entries_carry_provenance_and_language(wire: tuple[Config, FeedServer]) 
         links = {link.get("rel"): link.get("href") for link in source.findall("a:link", ns)}
         assert links == {"self": server.base + "/wire.rss",
                          "alternate": "https://wire.example.org/"}
+        # alternate: the archived page; via: the original (issue 19)
         alternate = entry.find("a:link[@rel='alternate']", ns)
         assert alternate is not None and alternate.get("type") == "text/html"
-        assert alternate.get("href").startswith("https://wire.example.org/r/")
-        assert "utm_source" not in alternate.get("href")
+        assert alternate.get("href").startswith(
+            config.public.base_url + "articles/wire.example.org/")
+        via = entry.find("a:link[@rel='via']", ns)
+        assert via is not None and via.get("type") == "text/html"
+        assert via.get("href").startswith("https://wire.example.org/r/")
+        assert "utm_source" not in via.get("href")
     parsed = feedparser.parse(Path(config.public.dir, "sources", "wire.xml").read_bytes())
     assert parsed.entries[0].source.title == "Harbour Wire"
 
@@ -320,7 +325,7 @@ def assert_valid_json_feed(document: dict[str, object]) -> None:
 def test_index_lists_counts_updates_and_both_formats(wire: tuple[Config, FeedServer]) -> None:
     config, _ = wire
     page = Path(config.public.dir, "index.html").read_text(encoding="utf-8")
-    assert f"{ENTRIES} entries, last updated" in page
+    assert f'<td class="n">{ENTRIES}</td>' in page  # the source's count
     base = config.public.base_url
     assert page.count('rel="alternate" type="application/atom+xml"') == 4
     for stem in ("all", "sources/wire", "tags/ports"):

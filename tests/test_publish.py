@@ -71,7 +71,11 @@ def test_all_feed_holds_every_article_with_its_fields(published: Config) -> None
     titles = {e.title for e in parsed.entries}
     assert "联合国秘书长期待中国允许人权专员赴疆展开可信访问" in titles
     seed = next(e for e in parsed.entries if e.title.startswith("联合国秘书长期待"))
-    assert seed.link == "https://www.zaobao.com/realtime/china/story20220206-1239866"
+    # a reader opens the archived page; the original is the via link (issue 19)
+    assert seed.link == published.public.base_url + \
+        "articles/zaobao.com/story20220206-1239866-8e27852565.html"
+    assert [link.href for link in seed.links if link.rel == "via"] == [
+        "https://www.zaobao.com/realtime/china/story20220206-1239866"]
     assert seed.author == "联合早报"
     assert [t.term for t in seed.tags] == ["联合早报"]
     assert seed.published.startswith("2022-02-06T00:33:00")
@@ -123,7 +127,8 @@ def test_unchanged_feeds_are_not_rewritten(published: Config, inbox: Path) -> No
     ingest_paths(published)
     report = publish_site(published)
     assert "all.xml" in report.written
-    assert len([p for p in report.written if p.startswith("sources/")]) == 2  # Atom, JSON
+    # Atom, JSON Feed, the web page
+    assert len([p for p in report.written if p.startswith("sources/")]) == 3
     assert not any(Path(published.public.dir, ".").glob(".*.tmp"))
 
 

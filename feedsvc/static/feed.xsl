@@ -1,7 +1,9 @@
 <?xml version="1.0" encoding="utf-8"?>
-<!-- Renders feedsvc's Atom feeds as a readable page when opened in a browser.
+<!-- Renders feedsvc's Atom feeds as a readable page when opened in a browser that still
+     runs XSLT on a feed served as XML (a static host). feedsvc's own server sends browsers
+     to the page version (the .html beside each feed) instead, XSLT or not.
      Only text is shown (titles, dates, summaries): entry content stays in the feed, so no
-     third-party markup is ever interpreted here. -->
+     third-party markup is ever interpreted here. Titles link to the archived pages. -->
 <xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
                 xmlns:atom="http://www.w3.org/2005/Atom"
                 xmlns:fh="http://purl.org/syndication/history/1.0"
@@ -21,8 +23,11 @@
       </head>
       <body>
         <h1><xsl:value-of select="atom:title"/></h1>
+        <xsl:variable name="self" select="atom:link[@rel='self']/@href"/>
         <p class="hint">This is a <strong>feed</strong>. To follow it, copy this URL into
-          your feed reader: <code><xsl:value-of select="atom:link[@rel='self']/@href"/></code>
+          your feed reader: <code><xsl:value-of select="$self"/></code><br/>
+          <a href="{concat(substring($self, 1, string-length($self) - 4), '.html')}">Read
+            it as a web page</a>, with every article.
           <xsl:if test="fh:archive"><br/>This page is part of the feed's archive; the newest
             entries are at <a href="{atom:link[@rel='current']/@href}">the feed itself</a>.
           </xsl:if>

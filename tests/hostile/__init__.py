@@ -49,8 +49,10 @@ def executable_parts(markup: str, page: bool = False) -> list[str]:
         tag = element.tag.lower().rsplit("}", 1)[-1]
         if tag in ACTIVE_ELEMENTS and not (page and tag in PAGE_FRAME):
             found.append(f"<{tag}>")
+        # refresh, Link, Set-Cookie...: not Content-Type (XSLT writes it) nor our own
+        # Content-Security-Policy (a policy can only take powers away)
         if page and tag == "meta" and element.get("http-equiv", "content-type").lower() \
-                != "content-type":  # refresh, Link, Set-Cookie... (XSLT writes Content-Type)
+                not in ("content-type", "content-security-policy"):
             found.append("<meta http-equiv>")
         if page and tag == "form" and element.get("action") != "search":
             found.append(f"<form action={element.get('action')}>")
