@@ -214,3 +214,22 @@ def _up(httpx: object, port: int) -> bool:
         return httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200  # type: ignore[attr-defined]
     except Exception:
         return False
+
+
+def test_search_results_link_to_the_archived_pages(site: Config) -> None:
+    from starlette.testclient import TestClient
+
+    from feedsvc.searchweb import search_site
+    from feedsvc.server import create_app
+
+    client = TestClient(create_app(site.public.dir, search=search_site(site)))
+    pages = {article_path(uid, url) for uid, url, _, _ in articles(site)}
+    root = lxml.html.fromstring(client.get("/search", params={"q": "新疆"}).content)
+    linked = [unquote(h2.find("a").get("href")) for h2 in root.iter("h2")]
+    assert linked and set(linked) <= pages
+    feed = feedparser.parse(client.get("/search.xml", params={"q": "新疆"}).content)
+    assert {unquote(e.link.removeprefix(site.public.base_url)) for e in feed.entries} == set(
+        linked)
+    browser = client.get("/search.xml", params={"q": "新疆"}, follow_redirects=False,
+                         headers={"Sec-Fetch-Dest": "document", "Sec-Fetch-Mode": "navigate"})
+    assert browser.status_code == 303 and browser.headers["location"].startswith("search?q=")
