@@ -29,3 +29,9 @@ MAX_TITLE = 500
 MAX_SUMMARY = 5000
 MAX_NAME = 200  # authors, tags
 MAX_TAGS = 50
+
+# Re-checking an article's original URL (issue 20): after it is first seen, front-loaded,
+# since most deletions happen within a day.
+RECHECK_SCHEDULE = (30 * 60, 2 * 3600, 6 * 3600, 24 * 3600, 3 * 86400, 7 * 86400, 30 * 86400)
+RECHECK_PER_HOST_DAILY = 500  # re-check requests to one host per UTC day, at most
+RECHECK_CONCURRENCY = 2  # re-checks in flight at once: feeds keep the fetcher's other slots

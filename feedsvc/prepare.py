@@ -28,6 +28,7 @@ from feedsvc.text import (
     html_texts,
     html_to_text,
     language_tag,
+    material_hash,
     summarize,
     xml_safe,
 )
@@ -41,13 +42,6 @@ def _source_name(source: str, url: str | None) -> str:
         return clean_name(source)
     host = urlsplit(url).hostname if url else None
     return host.removeprefix("www.") if host else FALLBACK_SOURCE
-
-
-def content_hash(title: str, author: str | None, content_html: str, tags: list[str]) -> str:
-    """What a reader sees: a change here is an edit worth a new revision."""
-    body = " ".join(content_html.split())
-    visible = "\x1f".join([title, author or "", body, "\x1e".join(sorted(tags))])
-    return hashlib.sha256(visible.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _capped(text: str, limit: int) -> str:
@@ -122,7 +116,7 @@ def prepare_article(article: Article, now: datetime | None = None) -> PreparedAr
         summary=xml_safe(strip_markup(summary)) or None, guid=article.guid,
         lang=language_tag(article.lang) or detect_lang(f"{title}\n{text}"),
         origin=article.origin, source_feed=article.source_feed, canonical_url=canonical,
-        uid=uid, content_text=text, content_hash=content_hash(title, author, content, tags),
+        uid=uid, content_text=text, content_hash=material_hash(title, author, text),
         search_forms=(index_text(title), index_text(text)), fingerprint=article.fingerprint,
         text_origin=article.text_origin)
 
@@ -139,7 +133,7 @@ class PreparedFeed:
     pages: list[PageJob] = field(default_factory=list)  # entries whose page is wanted
 
 
-PREPARE_VERSION = "3"  # part of every fingerprint: raise it when cleaning changes its output
+PREPARE_VERSION = "4"  # part of every fingerprint: raise it when cleaning changes its output
 
 
 def fingerprint(entry: Article) -> str:

@@ -3,12 +3,15 @@ With ``archive``, the only module that imports sqlite-utils (for table creation)
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from feedsvc.diff import diff_html, diff_versions
 from feedsvc.errors import StoreError
 from feedsvc.fts import TOKENIZER
 from feedsvc.searchindex import sync_search
+from feedsvc.text import material_hash
 
 if TYPE_CHECKING:
     from feedsvc.connection import Archive
@@ -165,7 +168,60 @@ def _v7(archive: Archive) -> None:
     db.execute("ALTER TABLE sources ADD COLUMN robots INTEGER NOT NULL DEFAULT 1")
 
 
-MIGRATIONS: list[Callable[[Archive], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
+def _v8(archive: Archive) -> None:
+    """Edits and vanishings (issue 20): ``content_hash`` now covers what a reader sees
+    (title, author, words), recomputed here for every version; the material edits among
+    the revisions kept so far become ``changes``; articles can be marked vanished; and
+    fetched articles get a re-check schedule."""
+    db = archive.conn
+    db.execute("ALTER TABLE articles ADD COLUMN vanished_at TEXT")
+    db.execute("ALTER TABLE articles ADD COLUMN vanished_reason TEXT")
+    db.execute("""CREATE TABLE changes (
+        id INTEGER PRIMARY KEY,
+        article_id INTEGER NOT NULL REFERENCES articles (id),
+        kind TEXT NOT NULL,           -- edited | gone | redirected away | withdrawn
+        at TEXT NOT NULL,             -- when feedsvc saw it
+        revision INTEGER,             -- edited: the new revision's number
+        detail TEXT,                  -- in words: what was found (HTTP 404 Not Found...)
+        diff_html TEXT)""")
+    db.execute("CREATE INDEX changes_article ON changes (article_id)")
+    db.execute("""CREATE TABLE rechecks (
+        article_id INTEGER PRIMARY KEY REFERENCES articles (id),
+        url TEXT NOT NULL, host TEXT NOT NULL,
+        step INTEGER NOT NULL DEFAULT 0,  -- index into recheck.schedule
+        next_check TEXT,                  -- NULL: the schedule is done (or it vanished)
+        last_check TEXT, last_outcome TEXT, last_error TEXT,
+        etag TEXT, last_modified TEXT, checks INTEGER NOT NULL DEFAULT 0)""")
+    db.execute("CREATE INDEX rechecks_due ON rechecks (next_check)")
+    db.execute("CREATE INDEX rechecks_host ON rechecks (host, last_check)")
+    rows = db.execute("SELECT id, title, author, content_text FROM article_revisions").fetchall()
+    rows += db.execute("SELECT -id, title, author, content_text FROM articles").fetchall()
+    for key, title, author, text in rows:
+        table, row_id = ("articles", -key) if key < 0 else ("article_revisions", key)
+        db.execute(f"UPDATE {table} SET content_hash = ? WHERE id = ?",
+                   [material_hash(title, author, text or ""), row_id])
+    _changes_from_revisions(archive)
+
+
+def _changes_from_revisions(archive: Archive) -> None:
+    db = archive.conn
+    ids = [r[0] for r in db.execute("SELECT DISTINCT article_id FROM article_revisions")]
+    for article_id in ids:
+        versions = db.execute(
+            "SELECT revision, replaced, title, author, content_text, content_hash FROM "
+            "article_revisions WHERE article_id = ? ORDER BY revision", [article_id]).fetchall()
+        versions += db.execute("SELECT revision, updated, title, author, content_text, "
+                               "content_hash FROM articles WHERE id = ?", [article_id]).fetchall()
+        for before, after in itertools.pairwise(versions):
+            if before[5] != after[5]:
+                db.execute("INSERT INTO changes (article_id, kind, at, revision, diff_html) "
+                           "VALUES (?, 'edited', ?, ?, ?)",
+                           [article_id, before[1], after[0], diff_html(diff_versions(
+                               (before[2], before[3], before[4] or ""),
+                               (after[2], after[3], after[4] or "")))])
+
+
+MIGRATIONS: list[Callable[[Archive], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
 
 
 def migrate(db: Archive) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
 
@@ -34,6 +35,21 @@ _WORD_OR_CJK = re.compile(rf"[{_CJK_LETTERS}]|[^\s\W{_CJK_LETTERS}]+")
 def word_counts(text: str) -> Counter[str]:
     """The words of ``text`` (CJK: characters), case-folded, with how often each occurs."""
     return Counter(match.group().casefold() for match in _WORD_OR_CJK.finditer(text))
+
+
+# Labels that change by themselves between two fetches of an unchanged article.
+_RELATIVE_TIME = re.compile(
+    r"(?i)\b\d+\s*(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?)\s+ago\b|"
+    r"\d+\s*(?:秒|分钟|分鐘|小时|小時|天)前|刚刚|剛剛|\bjust now\b")
+
+
+def material_hash(title: str, author: str | None, text: str) -> str:
+    """What a reader sees of an article: its title, author and words (issue 20). Markup,
+    whitespace, links' tracking parameters, tags and "5 hours ago" labels are not part of
+    it, so they never make a revision."""
+    words = " ".join(_RELATIVE_TIME.sub(" ", text).split())
+    visible = "\x1f".join([" ".join(title.split()), " ".join((author or "").split()), words])
+    return hashlib.sha256(visible.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def html_to_text(markup: str, media_text: bool = True) -> str:

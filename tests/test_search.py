@@ -241,6 +241,9 @@ def test_existing_archive_is_indexed_by_the_migration(config: Config, inbox: Pat
                            "ALTER TABLE article_revisions DROP COLUMN text_origin;"
                            "ALTER TABLE sources DROP COLUMN full_text;"
                            "ALTER TABLE sources DROP COLUMN robots;"
+                           "DROP TABLE changes; DROP TABLE rechecks;"  # and version 8
+                           "ALTER TABLE articles DROP COLUMN vanished_at;"
+                           "ALTER TABLE articles DROP COLUMN vanished_reason;"
                            "DROP INDEX idx_articles_source_id; PRAGMA user_version = 2;")
         count = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
     with opened(config.database) as db:
