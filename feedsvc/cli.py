@@ -420,6 +420,36 @@ def backfill(ctx: click.Context, names: tuple[str, ...], since: str | None,
 
 
 @main.command()
+@click.argument("names", nargs=-1, metavar="[SOURCE]...")
+@click.option("--due", is_flag=True, help="Only the articles whose next check has come "
+              "(what the daemon does every few minutes).")
+@click.pass_context
+def recheck(ctx: click.Context, names: tuple[str, ...], due: bool) -> None:
+    """Re-check archived articles at their outlets now: edited, gone (404/410), redirected
+    away (to a front page), withdrawn (the text replaced by a notice), or unchanged.
+
+    Without --due, every article still on its re-check schedule (fetched articles, for 30
+    days after they were first seen), within each host's daily budget."""
+    config = _config(ctx)
+    found: list[str] = []
+
+    def done(job: Any, finding: Any) -> None:
+        if finding.outcome not in ("unchanged",):
+            found.append(f"{job.url}: {finding.outcome}"
+                         + (f" ({finding.detail})" if finding.detail else ""))
+
+    outcomes = pipeline.recheck_articles(config, names, due, on_done=done)
+    for line in sorted(found):
+        click.echo(line)
+    total = sum(outcomes.values())
+    if not total:
+        click.echo("no articles to re-check" + (" now" if due else ""))
+        return
+    click.echo(f"re-checked {counted(total, 'article')}: " + ", ".join(
+        f"{count} {outcome}" for outcome, count in sorted(outcomes.items())))
+
+
+@main.command()
 @click.pass_context
 def reindex(ctx: click.Context) -> None:
     """Rebuild the full-text search index from the archived articles."""

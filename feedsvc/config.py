@@ -12,12 +12,20 @@ import yaml
 
 from feedsvc import defaults
 from feedsvc.errors import ConfigError
-from feedsvc.models import Config, FetchConfig, PublicConfig, ServerConfig, SourceConfig
+from feedsvc.models import (
+    Config,
+    FetchConfig,
+    PublicConfig,
+    RecheckConfig,
+    ServerConfig,
+    SourceConfig,
+)
 from feedsvc.urls import is_http_url
 
 DEFAULT_CONFIG = defaults.CONFIG_FILE
 CONFIG_ENV = "FEEDSVC_CONFIG"
-TOP_KEYS = {"database", "inbox", "library", "aliases", "public", "sources", "fetch", "server"}
+TOP_KEYS = {"database", "inbox", "library", "aliases", "public", "sources", "fetch", "server",
+            "recheck"}
 FETCH_KEYS = {"concurrency", "per_host", "timeout", "max_bytes", "user_agent"}
 SERVER_KEYS = {"host", "port", "max_age"}
 DEFAULT_BASE_URL = defaults.BASE_URL
@@ -155,7 +163,33 @@ def load_config(path: str | Path) -> Config:
         aliases=_aliases(check, top.get("aliases")),
         fetch=_fetch(check, top.get("fetch")),
         server=_server(check, top.get("server")),
+        recheck=_recheck(check, top.get("recheck")),
     )
+
+
+RECHECK_KEYS = {"schedule", "per_host_daily", "concurrency"}
+
+
+def _recheck(check: _Checker, value: object) -> RecheckConfig:
+    entry = check.mapping(value, "recheck", RECHECK_KEYS)
+    steps = entry.get("schedule", list(defaults.RECHECK_SCHEDULE))
+    if not isinstance(steps, list):
+        raise check.fail("recheck.schedule", f"expected a list of durations like [30m, 2h, 1d], "
+                         f"got {_shown(steps)}")
+    schedule = []
+    for index, step in enumerate(steps):
+        seconds = parse_duration(step)
+        if seconds is None:
+            raise check.fail(f"recheck.schedule[{index}]",
+                             f"expected a duration like 30m, got {_shown(step)}")
+        schedule.append(seconds)
+    return RecheckConfig(
+        schedule=tuple(sorted(schedule)),
+        per_host_daily=check.integer(entry.get("per_host_daily",
+                                               defaults.RECHECK_PER_HOST_DAILY),
+                                     "recheck.per_host_daily"),
+        concurrency=check.integer(entry.get("concurrency", defaults.RECHECK_CONCURRENCY),
+                                  "recheck.concurrency"))
 
 
 def _server(check: _Checker, value: object) -> ServerConfig:

@@ -40,6 +40,7 @@ from feedsvc.inbox import InboxWatcher
 from feedsvc.metrics import Metrics
 from feedsvc.models import Config, FetchReport, FetchStatus, IngestReport, SourceState
 from feedsvc.pipeline import BATCH, ingest_files, publish_site, synced_sources
+from feedsvc.recheck import VANISHED, Finding, RecheckJob, due_jobs, run_rechecks
 from feedsvc.refresh import refresh_source
 from feedsvc.schedule import Selection, is_due
 from feedsvc.searchweb import search_site
@@ -53,6 +54,7 @@ INBOX_POLL = 1.0  # seconds between inbox scans
 PUBLISH_QUIET = 1.0  # publish once no change has come for this long...
 PUBLISH_MAX_DELAY = 10.0  # ...or this long after the first unpublished change
 START_SPREAD = 5.0  # seconds over which the first fetches of all sources are spread
+RECHECK_EVERY = 300  # seconds between looks for due re-checks
 SHUTDOWN_GRACE = 3.0  # seconds open HTTP connections get to finish
 
 
@@ -266,6 +268,9 @@ class Daemon:
         now = utc_now()
         for state in self.states.values():
             self._add_job(scheduler, state, now)
+        scheduler.add_job(self._scheduled_recheck, IntervalTrigger(seconds=RECHECK_EVERY),
+                          id="recheck", name="re-check articles at their outlets",
+                          next_run_time=now + timedelta(seconds=60), replace_existing=True)
         scheduler.start()
         self.scheduler = scheduler
         self.metrics.scheduler_up.set(1)
@@ -411,6 +416,26 @@ class Daemon:
         return next((w for w in self.watchers[1:] if path.is_relative_to(w.inbox)), self.inbox)
 
     # -- publishing --------------------------------------------------------------------
+
+    async def _scheduled_recheck(self) -> None:
+        """The due re-checks (issue 20), their own few at a time beside the feeds."""
+        if self.pool is None or self.fetcher is None or self._stopping.is_set():
+            return
+        now = utc_now()
+        jobs = await self._write(due_jobs, now, self.config.recheck)
+        touched: list[int] = []
+
+        def done(job: RecheckJob, finding: Finding) -> None:
+            self.metrics.recheck(job.source, finding.outcome)
+            if finding.outcome in (*VANISHED, "edited"):
+                touched.append(job.article_id)
+                log.info("%s: %s (%s)", job.url, finding.outcome, finding.detail,
+                         extra={"event": "recheck", "outcome": finding.outcome})
+
+        if jobs:
+            await run_rechecks(jobs, self.fetcher, self.pool, self._write, now,
+                               self.config.recheck, done)
+        self._changed(touched)
 
     def _changed(self, article_ids: list[int]) -> None:
         if article_ids:

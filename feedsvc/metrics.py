@@ -51,12 +51,19 @@ class Metrics:
         self.http = Counter("feedsvc_http_responses", "Responses for published files "
                             "by status code.", ["code"], registry=r)
         self._http_codes: dict[int, Counter] = {}
+        self.rechecks = Counter("feedsvc_rechecks", "Re-checks of articles at their outlet, "
+                                "by source and what was found (unchanged, edited, gone, "
+                                "redirected away, withdrawn, error).", ["source", "outcome"],
+                                registry=r)
 
     def request(self, status: int) -> None:
         child = self._http_codes.get(status)
         if child is None:
             child = self._http_codes[status] = self.http.labels(str(status))
         child.inc()
+
+    def recheck(self, source: str, outcome: str) -> None:
+        self.rechecks.labels(source, outcome).inc()
 
     def fetched(self, report: FetchReport, success_time: float | None) -> None:
         self.fetches.labels(report.status or "unknown").inc()

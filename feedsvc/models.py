@@ -107,6 +107,15 @@ class FetchConfig:
 
 
 @dataclass(slots=True, frozen=True)
+class RecheckConfig:
+    """Re-checking articles' original URLs for edits and removal (issue 20)."""
+
+    schedule: tuple[int, ...] = defaults.RECHECK_SCHEDULE  # seconds after first seen
+    per_host_daily: int = defaults.RECHECK_PER_HOST_DAILY
+    concurrency: int = defaults.RECHECK_CONCURRENCY
+
+
+@dataclass(slots=True, frozen=True)
 class ServerConfig:
     """Where ``feedsvc run`` / ``feedsvc serve`` listen, and how long clients may cache."""
 
@@ -128,6 +137,7 @@ class Config:
     aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
     fetch: FetchConfig = field(default_factory=FetchConfig)
     server: ServerConfig = field(default_factory=ServerConfig)
+    recheck: RecheckConfig = field(default_factory=RecheckConfig)
 
 
 class SaveStatus(StrEnum):

@@ -45,6 +45,7 @@ from feedsvc.publish import (
     publish_redirects,
     remove_stale_temporaries,
 )
+from feedsvc.recheck import Finding, RecheckJob, due_jobs, run_rechecks
 from feedsvc.refresh import refresh_source
 from feedsvc.schedule import Selection
 from feedsvc.webpages import Slugs
@@ -330,6 +331,38 @@ async def _backfill(db: Archive, writer: Executor, config: Config, jobs: list[Pa
                     fetch_pages(group, fetcher, pool, write, now, robots, report.articles,
                                 on_page) for group, robots in groups if group)):
                 report.outcomes.update(outcomes)
+
+
+def recheck_articles(config: Config, names: Iterable[str] = (), due_only: bool = False,
+                     on_wanted: Callable[[int], None] | None = None,
+                     on_done: Callable[[RecheckJob, Finding], None] | None = None,
+                     now: datetime | None = None) -> Counter[str]:
+    """Re-check articles at their outlets now (issue 20): those of the sources named (all
+    by default), every one still on its schedule, or with ``due_only`` those due."""
+    now = now or utc_now()
+    with ThreadPoolExecutor(1, thread_name_prefix="feedsvc-writer") as writer:
+        db = writer.submit(archive.open_archive, config.database).result()
+        try:
+            jobs = writer.submit(due_jobs, db, now, config.recheck, list(names) or None,
+                                 due_only).result()
+            if on_wanted:
+                on_wanted(len(jobs))
+            return asyncio.run(_recheck(db, writer, config, jobs, on_done, now))
+        finally:
+            writer.submit(db.close).result()
+
+
+async def _recheck(db: Archive, writer: Executor, config: Config, jobs: list[RecheckJob],
+                   on_done: Callable[[RecheckJob, Finding], None] | None,
+                   now: datetime) -> Counter[str]:
+    loop = asyncio.get_running_loop()
+
+    async def write(work: Callable[..., T], *args: Any) -> T:
+        return await loop.run_in_executor(writer, partial(work, db, *args))
+
+    with worker_pool(worker_count(len(jobs))) as pool:
+        async with Fetcher(config.fetch) as fetcher:
+            return await run_rechecks(jobs, fetcher, pool, write, now, config.recheck, on_done)
 
 
 def list_sources(config: Config, now: datetime | None = None) -> list[SourceState]:
