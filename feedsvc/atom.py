@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from html import escape
 from urllib.parse import quote
 
 from feedgen.feed import FeedGenerator
@@ -29,6 +30,7 @@ FEED_TITLES = {
     "source": "{name} · {site}",
     "tag": "#{name} · {site}",
     "search": "Search “{name}” · {site}",
+    "changes": "Edits and removals: {name} · {site}",
 }
 
 
@@ -63,7 +65,19 @@ def feed_id(feed: FeedInfo) -> str:
 
 
 def feed_title(feed: FeedInfo, site_title: str) -> str:
+    if feed.kind == "changes" and feed.slug == "":
+        return f"{site_title}: edits and removals"
     return FEED_TITLES[feed.kind].format(site=site_title, name=feed.name)
+
+
+def vanished_notice(article: StoredArticle) -> str:
+    """What an article's page and feed entries say once it is gone from its outlet."""
+    if not article.vanished_at:
+        return ""
+    reason = escape(article.vanished_reason or "no longer found")
+    return (f'<p class="vanished"><strong>No longer at its outlet.</strong> A re-check on '
+            f"{escape(article.vanished_at[:16].replace('T', ' '))} UTC found: {reason}. "
+            "What follows is the copy archived before.</p>")
 
 
 def render_feed(feed: FeedInfo, articles: list[StoredArticle], self_url: str, home_url: str,
@@ -102,7 +116,7 @@ def render_feed(feed: FeedInfo, articles: list[StoredArticle], self_url: str, ho
 
 def page_url(base_url: str, article: StoredArticle) -> str:
     """The absolute URL of the article's archived page."""
-    return base_url + quote(article_path(article.uid, article.url))
+    return base_url + quote(article.page_path or article_path(article.uid, article.url))
 
 
 def add_entry(fg: FeedGenerator, article: StoredArticle, archived: str | None = None) -> None:
@@ -129,7 +143,7 @@ def add_entry(fg: FeedGenerator, article: StoredArticle, archived: str | None = 
         entry.summary(xml_safe(article.summary))
     # Always a content element, even empty: an entry without a link must have one (RFC 4287
     # §4.1.1.1), and a title-only article is still an article.
-    entry.content(xml_safe(article.content_html), type="html")
+    entry.content(xml_safe(vanished_notice(article) + article.content_html), type="html")
     entry.history.lang = language_tag(article.lang)
     entry.history.source = article.source_feed
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import logging
 import sys
@@ -20,6 +21,7 @@ from feedsvc.archive import Archive
 from feedsvc.config import config_path, load_config, served_at
 from feedsvc.daemon import Daemon, event_loop_runner, listen, serve_only
 from feedsvc.dates import date_bound, parse_date
+from feedsvc.diff import diff_json, diff_terminal, diff_versions
 from feedsvc.errors import FeedsvcError
 from feedsvc.lock import ArchiveLock
 from feedsvc.logs import setup_logging
@@ -450,6 +452,50 @@ def recheck(ctx: click.Context, names: tuple[str, ...], due: bool) -> None:
 
 
 @main.command()
+@click.argument("article")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: versions and diffs.")
+@click.pass_context
+def history(ctx: click.Context, article: str, as_json: bool) -> None:
+    """Every version of an ARTICLE (its id or URL) and what changed between them: words
+    (Chinese: characters) in colour on a terminal, [-deleted-]{+inserted+} otherwise."""
+    with archive.opened(_config(ctx).database) as db:
+        found = query.find_article(db, article)
+        if found is None:
+            raise FeedsvcError(f"{article}: no such article in the archive (give its id, as "
+                               "search --json and export show it, or its URL)")
+        versions = query.versions_of(db, found["id"])
+        changes = query.changes_of(db, [found["id"]]).get(found["id"], [])
+    material = [(before, after) for before, after in itertools.pairwise(versions)
+                if before["content_hash"] != after["content_hash"]]
+    diffs = [(after, diff_versions(
+        (before["title"], before["author"], before["content_text"] or ""),
+        (after["title"], after["author"], after["content_text"] or "")))
+        for before, after in material]
+    vanished = [c for c in changes if c.kind != "edited"]
+    if as_json:
+        click.echo(json.dumps({
+            "id": found["id"], "url": found["url"], "title": found["title"],
+            "versions": [{"revision": v["revision"], "since": v["since"], "title": v["title"]}
+                         for v in versions],
+            "edits": [{"revision": after["revision"], "since": after["since"],
+                       "diff": diff_json(diff)} for after, diff in diffs],
+            "vanished": [{"kind": c.kind, "at": c.at, "detail": c.detail} for c in vanished],
+        }, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{found['title']}  (article {found['id']}, {counted(len(versions), 'version')}"
+               f", {counted(len(diffs), 'material edit')})")
+    if found["url"]:
+        click.echo(found["url"])
+    colour = sys.stdout.isatty()
+    for after, diff in diffs:
+        click.echo(f"\nversion {after['revision']}, seen {after['since']}:")
+        click.echo(diff_terminal(diff, colour))
+    for change in vanished:
+        click.echo(f"\n{change.kind} at its outlet, found {change.at}"
+                   + (f": {change.detail}" if change.detail else ""))
+
+
+@main.command()
 @click.pass_context
 def reindex(ctx: click.Context) -> None:
     """Rebuild the full-text search index from the archived articles."""
@@ -484,8 +530,9 @@ def stats(ctx: click.Context, as_json: bool) -> None:
     click.echo(f"languages: {langs or '-'}")
     if figures["by_source"]:
         click.echo("by source:")
-        rows = [(str(r["articles"]), r["source"], (r["newest"] or "")[:10])
-                for r in figures["by_source"]]
+        rows = [(str(r["articles"]), r["source"], (r["newest"] or "")[:10],
+                 f"{r['edits']} edits, {r['vanished']} vanished" if r["edits"] or r["vanished"]
+                 else "") for r in figures["by_source"]]
         for line in _table(rows):
             click.echo("  " + line)
 

@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import replace
+from html import escape
 from pathlib import Path
 
 from feedsvc import query
 from feedsvc.archive import Archive
 from feedsvc.atom import History, render_feed
 from feedsvc.jsonfeed import render_json_feed
-from feedsvc.models import FeedInfo, FeedPage, PublicConfig, StoredArticle
+from feedsvc.models import Change, FeedInfo, FeedPage, PublicConfig, StoredArticle
 from feedsvc.publish import STYLESHEET, feed_url, write_file
-from feedsvc.webpages import Slugs, pages_of, render_listing
+from feedsvc.webpages import Slugs, page_of, pages_of, render_listing
 
 
 def archive_pages(total: int, per_page: int) -> int:
@@ -43,7 +45,7 @@ def publish_history(db: Archive, public: PublicConfig, feed: FeedInfo,
         paths = write_page(public, page, articles, slugs)
         if feed.kind == "all":  # every article is in it once: its page is written here
             paths += write_article_pages(public, articles if changed is None else [
-                a for a in articles if a.id in changed], slugs)
+                a for a in articles if a.id in changed], slugs, db)
         for path in paths:
             if path:
                 written.append(path)
@@ -111,11 +113,54 @@ def write_page(public: PublicConfig, page: FeedPage, articles: list[StoredArticl
 
 
 def write_article_pages(public: PublicConfig, articles: list[StoredArticle],
-                        slugs: Slugs) -> list[str | None]:
+                        slugs: Slugs, db: Archive) -> list[str | None]:
     """Each article's own page; the path of each that changed (None: unchanged)."""
     root = Path(public.dir)
+    changes = query.changes_of(db, [a.id for a in articles
+                                    if a.revision > 1 or a.vanished_at])
     return [path if write_file(root / path, data) else None
-            for path, data in pages_of(articles, slugs, public.title, public.base_url)]
+            for path, data in pages_of(articles, slugs, public.title, public.base_url,
+                                       changes)]
+
+
+def publish_changes(db: Archive, public: PublicConfig) -> tuple[list[str], int]:
+    """The feeds of edits and removals (``changes.xml``, ``sources/<slug>/changes.xml``),
+    with their history pages and web pages like every feed. Small: written whole each time
+    (files whose bytes would not change are not rewritten)."""
+    slugs = Slugs(*query.listing_slugs(db))
+    written: list[str] = []
+    unchanged = 0
+    per_page = public.entries_per_feed
+    for feed in query.change_feeds(db):
+        entries = [change_entry(change, article)
+                   for change, article in query.change_entries(db, feed)]
+        top = FeedPage(feed, 0, archive_pages(len(entries), per_page))
+        documents = [(top.page(n), entries[(n - 1) * per_page:n * per_page])
+                     for n in range(1, top.archive_pages + 1)]
+        documents.append((top, entries[top.archive_pages * per_page:]))
+        for page, chunk in documents:
+            for path in write_page(public, page, chunk, slugs):
+                if path:
+                    written.append(path)
+                else:
+                    unchanged += 1
+    return written, unchanged
+
+
+def change_entry(change: Change, article: StoredArticle) -> StoredArticle:
+    """One change as a feed entry: about the article, linking its page and its original."""
+    if change.kind == "edited":
+        title = f"Edited: {article.title}"
+        content = change.diff_html or ""
+    else:
+        title = f"{change.kind.capitalize()}: {article.title}"
+        content = (f"<p>A re-check found this article {escape(change.kind)} at its outlet"
+                   + (f" ({escape(change.detail)})" if change.detail else "") + ". The "
+                   "archived copy is kept.</p>")
+    return replace(article, id=change.id, uid=f"change:{change.id}", title=title,
+                   published=change.at, updated=change.at, summary=None, content_html=content,
+                   tags=(), source_feed=None, vanished_at=None,
+                   page_path=page_of(article))
 
 
 _PAGE_FILE = re.compile(r"(\d+)\.(xml|json|html)")

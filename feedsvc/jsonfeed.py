@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from feedsvc.atom import entry_id, feed_title, page_url
+from feedsvc.atom import entry_id, feed_title, page_url, vanished_notice
 from feedsvc.models import FeedInfo, StoredArticle
 from feedsvc.text import language_tag, xml_safe
 from feedsvc.urls import ascii_url
@@ -47,7 +47,7 @@ def _item(article: StoredArticle, pages_base: str | None) -> dict[str, Any]:
     elif article.url:
         item["url"] = ascii_url(article.url)
     item["title"] = xml_safe(article.title) or "(untitled)"
-    item["content_html"] = xml_safe(article.content_html)
+    item["content_html"] = xml_safe(vanished_notice(article) + article.content_html)
     if article.summary:
         item["summary"] = xml_safe(article.summary)
     item["date_published"] = article.published

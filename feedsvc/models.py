@@ -217,7 +217,7 @@ class IngestReport(Counts):
 class FeedInfo:
     """One published feed: everything, one source, or one tag."""
 
-    kind: str  # "all" | "source" | "tag" | "search" (slug: the query string)
+    kind: str  # "all" | "source" | "tag" | "search" (slug: the query string) | "changes"
     name: str
     slug: str
     count: int
@@ -228,6 +228,8 @@ class FeedInfo:
         """Where the feed lives under ``public/`` (file-system form, may be non-ASCII)."""
         if self.kind == "search":
             return f"search.xml?{self.slug}"
+        if self.kind == "changes":  # edits and removals: everywhere, or of one source
+            return "changes.xml" if self.slug == "" else f"sources/{self.slug}/changes.xml"
         return "all.xml" if self.kind == "all" else f"{self.kind}s/{self.slug}.xml"
 
 
@@ -290,6 +292,23 @@ class StoredArticle:
     content_text: str = ""  # filled for search and export, not for publishing
     source_feed: dict[str, str] | None = None  # provenance of a fetched entry (atom:source)
     text_origin: str = "feed"  # "page": the text was taken from the article's web page
+    revision: int = 1
+    vanished_at: str | None = None  # when a re-check found it gone from its outlet
+    vanished_reason: str | None = None
+    page_path: str | None = None  # an entry about an article (a change): that article's page
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A material edit or a vanishing of an article (the ``changes`` table)."""
+
+    id: int
+    article_id: int
+    kind: str
+    at: str
+    revision: int | None
+    detail: str | None
+    diff_html: str | None
 
 
 @dataclass(slots=True)

@@ -24,7 +24,7 @@ from feedsvc.dates import utc_now
 from feedsvc.errors import FeedsvcError
 from feedsvc.fetch import Fetcher
 from feedsvc.files import iter_article_files, read_article_file
-from feedsvc.history import publish_history
+from feedsvc.history import publish_changes, publish_history
 from feedsvc.models import (
     Config,
     FeedInfo,
@@ -175,8 +175,12 @@ def publish_site(config: Config, db: Archive | None = None,
         report.unchanged += unchanged
     if should_stop and should_stop():
         return report
+    written, unchanged = publish_changes(db, public)
+    report.written += written
+    report.unchanged += unchanged
     latest = query.feed_articles(db, feeds[0], 20)
-    report.written += publish_directory(public.dir, public.base_url, public.title, feeds, latest,
+    report.written += publish_directory(public.dir, public.base_url, public.title,
+                                        feeds + query.change_feeds(db), latest,
                                         Slugs(*query.listing_slugs(db)))
     report.written += publish_redirects(public.dir, outlets.redirects(db))
     return report
@@ -347,6 +351,8 @@ def recheck_articles(config: Config, names: Iterable[str] = (), due_only: bool =
                                  due_only).result()
             if on_wanted:
                 on_wanted(len(jobs))
+            if not jobs:
+                return Counter()
             return asyncio.run(_recheck(db, writer, config, jobs, on_done, now))
         finally:
             writer.submit(db.close).result()

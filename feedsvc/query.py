@@ -13,11 +13,11 @@ from typing import Any
 from feedsvc.archive import Archive
 from feedsvc.errors import QueryError, StoreError
 from feedsvc.fts import parse_query
-from feedsvc.models import FeedInfo, StoredArticle
+from feedsvc.models import Change, FeedInfo, StoredArticle
 
 _ARTICLE_COLUMNS = ("a.id, a.uid, a.url, a.canonical_url, a.title, a.author, a.source, a.tags, "
                     "a.published, a.updated, a.summary, a.content_html, a.lang, a.source_feed, "
-                    "a.text_origin")
+                    "a.text_origin, a.revision, a.vanished_at, a.vanished_reason")
 
 
 def _rows(db: Archive, sql: str, params: list[object] | None = None) -> list[dict[str, Any]]:
@@ -37,6 +37,8 @@ def _article(row: dict[str, Any]) -> StoredArticle:
         updated=row["updated"], summary=row["summary"], content_html=row["content_html"] or "",
         lang=row["lang"], content_text=row.get("content_text") or "",
         source_feed=_provenance(row["source_feed"]), text_origin=row["text_origin"],
+        revision=row["revision"], vanished_at=row["vanished_at"],
+        vanished_reason=row["vanished_reason"],
     )
 
 
@@ -57,6 +59,69 @@ def listing_slugs(db: Archive) -> tuple[dict[str, str], dict[str, str]]:
     tags = {r["name"]: r["slug"] for r in _rows(
         db, "SELECT name, slug FROM tags WHERE id IN (SELECT tag_id FROM article_tags)")}
     return sources, tags
+
+
+def changes_of(db: Archive, article_ids: Iterable[int]) -> dict[int, list[Change]]:
+    """Each article's changes, oldest first."""
+    found: dict[int, list[Change]] = {}
+    ids = sorted(set(article_ids))
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        for row in _rows(db, "SELECT id, article_id, kind, at, revision, detail, diff_html "
+                             f"FROM changes WHERE article_id IN ({', '.join('?' * len(chunk))})"
+                             " ORDER BY id", list(chunk)):
+            found.setdefault(row["article_id"], []).append(Change(**row))
+    return found
+
+
+def find_article(db: Archive, key: str) -> dict[str, Any] | None:
+    """An article by id, URL or canonical URL (``feedsvc history``)."""
+    row = None
+    if key.isdigit():
+        row = _rows(db, "SELECT id, uid, url, title, first_seen, vanished_at, vanished_reason "
+                        "FROM articles WHERE id = ?", [int(key)])
+    if not row:
+        row = _rows(db, "SELECT id, uid, url, title, first_seen, vanished_at, vanished_reason "
+                        "FROM articles WHERE url = ? OR canonical_url = ? OR uid = ? LIMIT 1",
+                    [key, key, key])
+    return row[0] if row else None
+
+
+def versions_of(db: Archive, article_id: int) -> list[dict[str, Any]]:
+    """Every version of an article, oldest first: ``since`` is when it became current."""
+    first = _rows(db, "SELECT first_seen FROM articles WHERE id = ?", [article_id])
+    rows = _rows(db, "SELECT revision, replaced, title, author, content_text, content_hash "
+                     "FROM article_revisions WHERE article_id = ? ORDER BY revision",
+                 [article_id])
+    rows += _rows(db, "SELECT revision, NULL AS replaced, title, author, content_text, "
+                      "content_hash FROM articles WHERE id = ?", [article_id])
+    since = first[0]["first_seen"] if first else None
+    for row in rows:
+        row["since"], since = since, row["replaced"]
+    return rows
+
+
+def change_feeds(db: Archive) -> list[FeedInfo]:
+    """The feeds of changes: everywhere, and each source that has any."""
+    total = _rows(db, "SELECT count(*) AS n, max(at) AS at FROM changes")[0]
+    if not total["n"]:
+        return []
+    feeds = [FeedInfo("changes", "Edits and removals", "", total["n"], total["at"])]
+    for row in _rows(db, """SELECT s.name, s.slug, count(*) AS n, max(c.at) AS at
+            FROM changes c JOIN articles a ON a.id = c.article_id
+            JOIN sources s ON s.id = a.source_id GROUP BY s.id ORDER BY s.name"""):
+        feeds.append(FeedInfo("changes", row["name"], row["slug"], row["n"], row["at"]))
+    return feeds
+
+
+def change_entries(db: Archive, feed: FeedInfo) -> list[tuple[Change, StoredArticle]]:
+    """A feed of changes' entries in archive order (by change id), with their articles."""
+    scope = "" if feed.slug == "" else "WHERE a.source_id = (SELECT id FROM sources WHERE slug = ?)"
+    rows = _rows(db, f"SELECT c.id AS change_id, c.kind, c.at, c.revision, c.detail, "
+                     f"c.diff_html, {_ARTICLE_COLUMNS} FROM changes c JOIN articles a ON "
+                     f"a.id = c.article_id {scope} ORDER BY c.id", [feed.slug] if scope else [])
+    return [(Change(row["change_id"], row["id"], row["kind"], row["at"], row["revision"],
+                    row["detail"], row["diff_html"]), _article(row)) for row in rows]
 
 
 def list_feeds(db: Archive) -> list[FeedInfo]:
@@ -301,7 +366,12 @@ def archive_stats(db: Archive) -> dict[str, Any]:
         (SELECT count(*) FROM pages WHERE status IN ('kept_feed', 'failed', 'disallowed'))
             AS pages_not_used""")[0]
     totals["by_source"] = _rows(db, """SELECT source, count(*) AS articles,
-        max(published) AS newest FROM articles GROUP BY source ORDER BY articles DESC, source""")
+        max(published) AS newest,
+        (SELECT count(*) FROM changes c JOIN articles b ON b.id = c.article_id
+         WHERE b.source = a.source AND c.kind = 'edited') AS edits,
+        (SELECT count(*) FROM articles b WHERE b.source = a.source
+         AND b.vanished_at IS NOT NULL) AS vanished
+        FROM articles a GROUP BY source ORDER BY articles DESC, source""")
     totals["by_lang"] = _rows(db, """SELECT coalesce(lang, 'unknown') AS lang,
         count(*) AS articles FROM articles GROUP BY 1 ORDER BY 2 DESC""")
     return totals

@@ -12,7 +12,8 @@ from feedsvc.models import FeedInfo
 # Pages hold sanitized third-party markup; the browser enforces the rest (sent by the server).
 HTML_POLICY = ("default-src 'none'; img-src * data:; media-src *; style-src 'self' "
                "'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
-SECTIONS = (("all", "Everything"), ("source", "Sources"), ("tag", "Tags"))
+SECTIONS = (("all", "Everything"), ("source", "Sources"), ("tag", "Tags"),
+            ("changes", "Edits and removals"))
 
 
 def content_etag(body: bytes) -> str:

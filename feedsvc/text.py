@@ -39,8 +39,10 @@ def word_counts(text: str) -> Counter[str]:
 
 # Labels that change by themselves between two fetches of an unchanged article.
 _RELATIVE_TIME = re.compile(
-    r"(?i)\b\d+\s*(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?)\s+ago\b|"
-    r"\d+\s*(?:秒|分钟|分鐘|小时|小時|天)前|刚刚|剛剛|\bjust now\b")
+    r"(?i)(?:\b(?:updated|posted|published|edited)\s*:?\s*)?\b\d+\s*(?:seconds?|secs?|"
+    r"minutes?|mins?|hours?|hrs?|days?|weeks?)\s+ago\b|"
+    r"(?:更新于|发布于|更新於|發佈於|發布於)?\s*\d+\s*(?:秒|分钟|分鐘|小时|小時|天)前|刚刚|剛剛|"
+    r"\bjust now\b")
 
 
 def material_hash(title: str, author: str | None, text: str) -> str:

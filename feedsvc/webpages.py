@@ -16,8 +16,8 @@ from datetime import timedelta, timezone
 from html import escape
 from urllib.parse import quote
 
-from feedsvc.atom import feed_title, timestamp
-from feedsvc.models import FeedInfo, FeedPage, StoredArticle
+from feedsvc.atom import feed_title, timestamp, vanished_notice
+from feedsvc.models import Change, FeedInfo, FeedPage, StoredArticle
 from feedsvc.text import language_tag
 from feedsvc.urls import ascii_url
 from feedsvc.webpath import article_path, href
@@ -96,11 +96,34 @@ feeds, kept by <a href="https://github.com/feedsvc/feedsvc">feedsvc</a></footer>
 """.encode()
 
 
+def page_of(article: StoredArticle) -> str:
+    return article.page_path or article_path(article.uid, article.url)
+
+
+def history_html(article: StoredArticle, changes: list[Change]) -> str:
+    """Every version with its time and the diff from the one before; removals found."""
+    if not changes:
+        return ""
+    items = [f'<li>Published {when(article.published, article.lang)}.</li>']
+    for change in changes:
+        if change.kind == "edited":
+            items.append(f'<li><p>Edited (version {change.revision}), seen '
+                         f'{when(change.at, article.lang)}:</p>\n<div class="diff">'
+                         f"{change.diff_html or ''}</div></li>")
+        else:
+            detail = f" ({escape(change.detail)})" if change.detail else ""
+            items.append(f"<li><p><strong>{escape(change.kind.capitalize())}</strong> at its "
+                         f"outlet, found {when(change.at, article.lang)}{detail}.</p></li>")
+    return ('<section class="history" aria-labelledby="history" lang="en">\n'
+            '<h2 id="history">History</h2>\n<ol>\n' + "\n".join(items) + "\n</ol>\n</section>")
+
+
 def render_article(article: StoredArticle, slugs: Slugs, site_title: str,
-                   feed_base: str) -> bytes:
+                   feed_base: str, changes: list[Change] | None = None) -> bytes:
     """An article's page: title, source, author, dates, tags, the cleaned content, the
-    link to the original. ``feed_base`` is where the feeds are (for the source's feed)."""
-    path = article_path(article.uid, article.url)
+    link to the original, its history (edits with their diffs, a removal). ``feed_base``
+    is where the feeds are (for the source's feed)."""
+    path = page_of(article)
     source_page = slugs.source(article.source)
     source = (f'<a href="{href(path, source_page)}">{escape(article.source)}</a>'
               if source_page else escape(article.source))
@@ -126,18 +149,19 @@ def render_article(article: StoredArticle, slugs: Slugs, site_title: str,
     body = f"""<article>
 <h1>{escape(article.title)}</h1>
 <p class="meta">{" · ".join(meta)}</p>
-<div class="content">
+{vanished_notice(article)}<div class="content">
 {article.content_html}
 </div>
 {f'<p class="tags">{tags}</p>' if tags else ""}
 {original}
+{history_html(article, changes or [])}
 </article>"""
     return frame(path, f"{article.title} · {article.source}", body, head, article.lang,
                  site_title)
 
 
 def _item(path: str, article: StoredArticle, slugs: Slugs, show_source: bool) -> str:
-    page = article_path(article.uid, article.url)
+    page = page_of(article)
     lang = _lang_attributes(article.lang)
     source_page = slugs.source(article.source)
     parts = []
@@ -197,9 +221,10 @@ def render_front(feeds: list[FeedInfo], latest: list[StoredArticle], slugs: Slug
     path = "index.html"
     newest = "\n".join(_item(path, a, slugs, True) for a in latest)
     sections = []
-    for kind, label in (("source", "Sources"), ("tag", "Tags")):
+    for kind, label in (("source", "Sources"), ("tag", "Tags"), ("changes", "Changes")):
         rows = "\n".join(
-            f'<tr><td><a href="{href(path, f"{kind}s/{f.slug}.html")}">{escape(f.name)}</a>'
+            f'<tr><td><a href="{href(path, f.path.removesuffix(".xml") + ".html")}">'
+            f'{escape(f.name)}</a>'
             f'</td><td class="n">{f.count}</td><td>{when(f.updated, None) if f.updated else ""}'
             f'</td><td><a href="{escape(feed_base + quote(f.path))}">Atom</a> · <a href="'
             f'{escape(feed_base + quote(f.path.removesuffix(".xml") + ".json"))}">JSON</a>'
@@ -243,8 +268,9 @@ placeholder="新疆, visit, &quot;human rights&quot;">
 
 
 def pages_of(articles: Iterable[StoredArticle], slugs: Slugs, site_title: str,
-             feed_base: str) -> Iterable[tuple[str, bytes]]:
+             feed_base: str, changes: dict[int, list[Change]] | None = None
+             ) -> Iterable[tuple[str, bytes]]:
     """(path, bytes) of each article's page."""
     for article in articles:
-        yield (article_path(article.uid, article.url),
-               render_article(article, slugs, site_title, feed_base))
+        yield (page_of(article), render_article(article, slugs, site_title, feed_base,
+                                                (changes or {}).get(article.id)))
