@@ -6,6 +6,7 @@ import csv
 import itertools
 import json
 import logging
+import shutil
 import sys
 import time
 import unicodedata
@@ -16,20 +17,21 @@ from typing import Any, TextIO
 
 import click
 
-from feedsvc import __version__, archive, pipeline, query
+from feedsvc import __version__, archive, opml, pipeline, query, subscriptions
 from feedsvc.archive import Archive
-from feedsvc.config import config_path, load_config, served_at
+from feedsvc.config import config_path, load_config, parse_duration, served_at
 from feedsvc.daemon import Daemon, event_loop_runner, listen, serve_only
-from feedsvc.dates import date_bound, parse_date
+from feedsvc.dates import date_bound, parse_date, utc_now
 from feedsvc.diff import diff_json, diff_terminal, diff_versions
 from feedsvc.errors import FeedsvcError
 from feedsvc.lock import ArchiveLock
 from feedsvc.logs import setup_logging
-from feedsvc.models import Config, FetchReport, FetchStatus
+from feedsvc.models import Config, FetchReport, FetchStatus, SourceConfig
 from feedsvc.pipeline import fetch_sources, ingest_paths, list_sources, publish_site
 from feedsvc.schedule import Selection
 from feedsvc.searchweb import search_site
 from feedsvc.server import create_app
+from feedsvc.urls import is_http_url
 
 PROGRESS_MIN = 50  # files; fewer finish before a bar would help
 
@@ -129,11 +131,14 @@ def fetch(ctx: click.Context, names: tuple[str, ...], force: bool, due: bool,
     if force and due:
         raise click.UsageError("--force and --due contradict each other: choose one")
     config = _config(ctx)
-    if not config.sources:
-        click.echo(f"no sources in {config.path}: add some under 'sources:'", err=True)
+    with archive.opened(config.database) as db:
+        count = len(subscriptions.all_sources(db, config))
+    if not count:
+        click.echo(f"no sources in {config.path}: add some under 'sources:', or with "
+                   "feedsvc add URL", err=True)
         return
-    show_bar = len(config.sources) >= PROGRESS_MIN and not ctx.obj["quiet"]
-    with click.progressbar(length=len(config.sources), label="fetching", file=sys.stderr,
+    show_bar = count >= PROGRESS_MIN and not ctx.obj["quiet"]
+    with click.progressbar(length=count, label="fetching", file=sys.stderr,
                            hidden=not show_bar) as bar:
         selection = Selection.FORCE if force else Selection.DUE if due else Selection.AVAILABLE
         reports = fetch_sources(config, names, selection, on_done=lambda _: bar.update(1))
@@ -226,14 +231,23 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--opml", "as_opml", is_flag=True, help="Print the subscriptions as OPML.")
 @click.pass_context
-def sources(ctx: click.Context, as_json: bool) -> None:
-    """List the feed sources with their fetch state."""
+def sources(ctx: click.Context, as_json: bool, as_opml: bool) -> None:
+    """List the feed sources (from config.yaml and those added with add or import) with
+    their fetch state; --opml writes them as OPML for another reader."""
     config = _config(ctx)
     states = list_sources(config)
+    with archive.opened(config.database) as db:
+        origin = subscriptions.origins(db, config)
+        everything = list(subscriptions.all_sources(db, config))
+    if as_opml:
+        click.echo(opml.write_opml(everything, f"{config.public.title} subscriptions")
+                   .decode(), nl=False)
+        return
     if as_json:
         listing = [{**{k: v for k, v in asdict(s).items() if k != "seen"},
-                    "problem": s.problem} for s in states]
+                    "problem": s.problem, "origin": origin.get(s.name)} for s in states]
         click.echo(json.dumps(listing, ensure_ascii=False, indent=2))
         return
     if not states:
@@ -243,7 +257,8 @@ def sources(ctx: click.Context, as_json: bool) -> None:
         failed = state.last_status == FetchStatus.ERROR and state.problem
         status = ("disabled: " + state.disabled if state.disabled
                   else f"error: {state.problem}" if failed else state.last_status or "never")
-        click.echo(f"{state.name} ({state.slug})\n    {state.url}\n"
+        click.echo(f"{state.name} ({state.slug}, from {origin.get(state.name, 'config')})"
+                   f"\n    {state.url}\n"
                    f"    last fetch {state.last_fetch or 'never'}, status {status}, "
                    f"etag {'yes' if state.etag else 'no'}, {counted(state.articles, 'article')}, "
                    f"next due {state.next_due or 'now'}, "
@@ -449,6 +464,122 @@ def recheck(ctx: click.Context, names: tuple[str, ...], due: bool) -> None:
         return
     click.echo(f"re-checked {counted(total, 'article')}: " + ", ".join(
         f"{count} {outcome}" for outcome, count in sorted(outcomes.items())))
+
+
+@main.command()
+@click.argument("url")
+@click.option("--name", help="The source's name [default: the feed's title].")
+@click.option("--tag", "tags", multiple=True, help="A tag for its articles (repeatable).")
+@click.option("--every", default="1h", show_default=True, help="How often to fetch it.")
+@click.option("--full-text", type=click.Choice(["auto", "always", "never"]), default="auto",
+              show_default=True, help="When to fetch an entry's page (see README).")
+@click.option("--pick", type=click.IntRange(min=1), help="Add the Nth feed found.")
+@click.option("--dry-run", is_flag=True, help="Only show the feeds found.")
+@click.option("--no-fetch", is_flag=True, help="Do not fetch it right away.")
+@click.pass_context
+def add(ctx: click.Context, url: str, name: str | None, tags: tuple[str, ...], every: str,
+        full_text: str, pick: int | None, dry_run: bool, no_fetch: bool) -> None:
+    """Subscribe to a feed, given its URL or any page of its site (the feed is found)."""
+    config = _config(ctx)
+    seconds = parse_duration(every)
+    if seconds is None:
+        raise click.BadParameter(f"expected a duration like 15m, got {every!r}",
+                                 param_hint="--every")
+    if not is_http_url(url):
+        raise FeedsvcError(f"{url}: not an http(s) URL")
+    found = pipeline.discover_feeds(config, url)
+    if not found.feeds:
+        raise FeedsvcError(f"{url}: no feed found (tried {'; '.join(found.tried)})")
+    for number, feed in enumerate(found.feeds, 1):
+        size = counted(feed.entries, "entry", "entries")
+        click.echo(f"{number}. {feed.title} ({feed.kind}, {size})\n   {feed.url}")
+    if pick is not None and pick > len(found.feeds):
+        raise click.BadParameter(f"only {len(found.feeds)} found", param_hint="--pick")
+    chosen = found.feeds[pick - 1] if pick else next(
+        (f for f in found.feeds if f.kind != "JSON Feed"), found.feeds[0])
+    if dry_run:
+        return
+    with archive.opened(config.database) as db:
+        existing = subscriptions.known_as(db, config, chosen.url)
+        if existing:
+            click.echo(f"already a source: {existing} ({chosen.url}); nothing changed")
+            return
+        title = " ".join((name or chosen.title).split())
+        if title in subscriptions.origins(db, config):
+            raise FeedsvcError(f"{title}: a source of that name exists; choose another "
+                               "with --name")
+        subscriptions.add(db, SourceConfig(name=title, url=chosen.url, tags=tags,
+                                           every_seconds=seconds, full_text=full_text),
+                          utc_now(), chosen.site)
+    click.echo(f"added {title}: {chosen.url}")
+    if not no_fetch:
+        for report in fetch_sources(config, [title]):
+            _print_fetch(report)
+
+
+@main.command()
+@click.argument("name")
+@click.option("--purge", is_flag=True, help="Delete its articles and feeds too.")
+@click.option("--yes", is_flag=True, help="Do not ask before purging.")
+@click.pass_context
+def remove(ctx: click.Context, name: str, purge: bool, yes: bool) -> None:
+    """Unsubscribe from a source (NAME or slug). Its articles stay in the archive and its
+    feeds keep being published, unless --purge."""
+    config = _config(ctx)
+    with archive.opened(config.database) as db:
+        row = db.execute("SELECT name, slug FROM sources WHERE name = ? OR slug = ?",
+                         [name, name]).fetchone()
+        source, slug = (row[0], row[1]) if row else (name, None)
+        origin = subscriptions.origins(db, config).get(source)
+        if origin == "config":
+            raise FeedsvcError(f"{source}: it is in {config.path}; remove it there")
+        if origin is None and not purge:
+            raise FeedsvcError(f"{name}: no such subscription")
+        if purge and not yes:
+            click.confirm(f"Delete {source}'s articles and feeds from the archive?", abort=True)
+        subscriptions.remove(db, source)
+        removed = subscriptions.purge(db, source) if purge else 0
+    if purge and slug:
+        public = Path(config.public.dir) / "sources"
+        for file in public.glob(f"{slug}.*"):
+            file.unlink(missing_ok=True)
+        shutil.rmtree(public / slug, ignore_errors=True)
+    click.echo(f"removed {source}" + (f"; {counted(removed, 'article')} deleted" if purge
+                                      else "; its articles stay in the archive"))
+
+
+@main.command(name="import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--every", default="1h", show_default=True, help="How often to fetch each.")
+@click.pass_context
+def import_opml(ctx: click.Context, file: Path, every: str) -> None:
+    """Subscribe to every feed of an OPML file exported by another reader (folders become
+    tags). Says, per outline, added, already present or invalid."""
+    config = _config(ctx)
+    seconds = parse_duration(every) or 3600
+    read = opml.read_opml(file)
+    counts = {"added": 0, "already present": 0, "invalid": 0}
+    with archive.opened(config.database) as db:
+        for outline in read.outlines:
+            if outline.url is None:
+                counts["invalid"] += 1
+                click.echo(f"invalid: {outline.title}: {outline.problem}")
+                continue
+            existing = subscriptions.known_as(db, config, outline.url)
+            if existing:
+                counts["already present"] += 1
+                click.echo(f"already present: {outline.title} (as {existing})")
+                continue
+            taken = subscriptions.origins(db, config)
+            title = " ".join(outline.title.split()) or outline.url
+            name = title if title not in taken else next(
+                f"{title} ({n})" for n in range(2, 1000) if f"{title} ({n})" not in taken)
+            subscriptions.add(db, SourceConfig(name=name, url=outline.url, tags=outline.tags,
+                                               every_seconds=seconds), utc_now(), outline.site)
+            counts["added"] += 1
+            click.echo(f"added: {name}" + (f" [{', '.join(outline.tags)}]" if outline.tags
+                                           else ""))
+    click.echo(", ".join(f"{count} {what}" for what, count in counts.items()))
 
 
 @main.command()

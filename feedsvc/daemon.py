@@ -55,6 +55,7 @@ PUBLISH_QUIET = 1.0  # publish once no change has come for this long...
 PUBLISH_MAX_DELAY = 10.0  # ...or this long after the first unpublished change
 START_SPREAD = 5.0  # seconds over which the first fetches of all sources are spread
 RECHECK_EVERY = 300  # seconds between looks for due re-checks
+SUBSCRIPTIONS_EVERY = 2.0  # seconds between looks at the archive's subscriptions
 SHUTDOWN_GRACE = 3.0  # seconds open HTTP connections get to finish
 
 
@@ -176,7 +177,8 @@ class Daemon:
                     server = make_server(app, sock, access_log)
                     tasks.append(asyncio.create_task(server.serve(sockets=[sock])))
                 publisher = asyncio.create_task(self._publisher())
-                tasks += [publisher, asyncio.create_task(self._watch_inbox())]
+                tasks += [publisher, asyncio.create_task(self._watch_inbox()),
+                          asyncio.create_task(self._watch_subscriptions())]
                 self._start_scheduler()
                 loop.add_signal_handler(signal.SIGHUP, self.reload)
                 self._publish_wanted.set()  # a fresh start publishes the whole archive
@@ -204,6 +206,23 @@ class Daemon:
         if fixed:
             log.warning("reload: %s take effect at the next start", ", ".join(fixed))
         self.config = replace(self.config, sources=config.sources, aliases=config.aliases)
+        await self._apply_sources(f"reloaded {self.config.path}")
+
+    async def _watch_subscriptions(self) -> None:
+        """Sources added or removed in the archive (``feedsvc add``, ``remove``, ``import``
+        from another process) are picked up within seconds (issue 21)."""
+        seen = await self._write(_subscriptions_signature)
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), SUBSCRIPTIONS_EVERY)
+            if self._stopping.is_set():
+                return
+            now = await self._write(_subscriptions_signature)
+            if now != seen:
+                seen = now
+                await self._apply_sources("subscriptions changed")
+
+    async def _apply_sources(self, why: str) -> None:
         before = self.states
         await self._load_sources()
         added, removed = self.states.keys() - before.keys(), before.keys() - self.states.keys()
@@ -216,7 +235,7 @@ class Daemon:
                 if old is None or (old.url, old.every_seconds) != (state.url,
                                                                     state.every_seconds):
                     self._add_job(self.scheduler, state, now)
-        log.info("reloaded %s: %d sources (added: %s; removed: %s)", self.config.path,
+        log.info("%s: %d sources (added: %s; removed: %s)", why,
                  len(self.states), ", ".join(sorted(added)) or "none",
                  ", ".join(sorted(removed)) or "none",
                  extra={"event": "reload", "sources": len(self.states)})
@@ -498,6 +517,12 @@ class Daemon:
                          "failures": s.failures, "next_due": s.next_due,
                          "disabled": s.disabled} for s in self.states.values()],
         }
+
+
+def _subscriptions_signature(db: Archive) -> str:
+    row = db.execute("SELECT group_concat(name || char(31) || url || char(31) || every, "
+                     "char(30)) FROM (SELECT * FROM subscriptions ORDER BY name)").fetchone()
+    return str(row[0] or "")
 
 
 def _reloaded(db: Archive, state: SourceState) -> SourceState:

@@ -18,9 +18,19 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-from feedsvc import archive, fetchstate, outlets, pages, query, searchindex, store
+from feedsvc import (
+    archive,
+    fetchstate,
+    outlets,
+    pages,
+    query,
+    searchindex,
+    store,
+    subscriptions,
+)
 from feedsvc.archive import Archive
 from feedsvc.dates import utc_now
+from feedsvc.discover import Discovery, discover
 from feedsvc.errors import FeedsvcError
 from feedsvc.fetch import Fetcher
 from feedsvc.files import iter_article_files, read_article_file
@@ -371,6 +381,14 @@ async def _recheck(db: Archive, writer: Executor, config: Config, jobs: list[Rec
             return await run_rechecks(jobs, fetcher, pool, write, now, config.recheck, on_done)
 
 
+def discover_feeds(config: Config, url: str) -> Discovery:
+    """The feeds at or behind ``url`` (``feedsvc add``)."""
+    async def run() -> Discovery:
+        async with Fetcher(config.fetch) as fetcher:
+            return await discover(fetcher, url)
+    return asyncio.run(run())
+
+
 def list_sources(config: Config, now: datetime | None = None) -> list[SourceState]:
     """The configured sources with their fetch state (the table synced with the config)."""
     with archive.opened(config.database) as db:
@@ -383,6 +401,6 @@ def synced_sources(db: Archive, config: Config, now: datetime,
     no longer fetched; their articles stay), then every configured source's state (with
     ``seen``: and the fingerprints of its latest entries)."""
     with db.transaction():
-        fetchstate.sync_sources(db, config.sources, now)
+        fetchstate.sync_sources(db, subscriptions.all_sources(db, config), now)
         outlets.apply_aliases(db, config.aliases, now)
     return fetchstate.source_states(db, seen=seen)

@@ -221,7 +221,15 @@ def _changes_from_revisions(archive: Archive) -> None:
                                (after[2], after[3], after[4] or "")))])
 
 
-MIGRATIONS: list[Callable[[Archive], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
+def _v9(archive: Archive) -> None:
+    """Subscriptions kept in the archive (issue 21): ``feedsvc add`` and ``import``."""
+    archive.conn.execute("""CREATE TABLE subscriptions (
+        name TEXT PRIMARY KEY, url TEXT NOT NULL UNIQUE, slug TEXT, tags TEXT, every INTEGER
+        NOT NULL, lang TEXT, full_text TEXT NOT NULL DEFAULT 'auto', robots INTEGER NOT NULL
+        DEFAULT 1, site_url TEXT, added TEXT NOT NULL)""")
+
+
+MIGRATIONS: list[Callable[[Archive], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9]
 
 
 def migrate(db: Archive) -> None:

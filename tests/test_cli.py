@@ -137,7 +137,7 @@ def test_fetch_and_sources_commands(cli, project: Path, feed_server) -> None:
     assert (project / "archive" / "public" / "sources" / "zaobao-china.xml").exists()
     listing = cli("sources")
     assert listing.exit_code == 0
-    assert "联合早报 · 中国 (zaobao-china)" in listing.output
+    assert "联合早报 · 中国 (zaobao-china, from config)" in listing.output
     assert "status 200, etag yes, 3 articles" in listing.output
     assert "fetched 2 sources: 3 new, 0 updated, 0 unchanged entries, 1 source failed" in result.output
     assert "1 consecutive failure" in listing.output and "1 consecutive failures" not in listing.output
