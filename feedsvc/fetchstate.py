@@ -127,13 +127,14 @@ def record_fetch(db: Archive, source_id: int, state: FetchState) -> None:
     clears the last error, a failure keeps the ETag it could not use)."""
     if state.last_status is FetchStatus.ERROR or state.last_status is FetchStatus.GONE:
         db.execute("UPDATE sources SET last_fetch = ?, last_status = ?, next_due = ?, "
-                   "failures = ?, last_error = ?, disabled = coalesce(?, disabled) "
-                   "WHERE id = ?", [state.last_fetch, state.last_status, state.next_due,
-                                    state.failures, state.last_error, state.disabled,
-                                    source_id])
+                   "failures = ?, last_error = ?, disabled = coalesce(?, disabled), "
+                   "failing_since = coalesce(failing_since, ?) WHERE id = ?",
+                   [state.last_fetch, state.last_status, state.next_due, state.failures,
+                    state.last_error, state.disabled, state.last_fetch, source_id])
         return
     db.execute("UPDATE sources SET last_fetch = ?, last_status = ?, next_due = ?, failures = ?, "
-               "last_error = ?, last_success = ?, etag = ?, last_modified = ? WHERE id = ?",
+               "last_error = ?, last_success = ?, etag = ?, last_modified = ?, "
+               "failing_since = NULL WHERE id = ?",
                [state.last_fetch, state.last_status, state.next_due, state.failures,
                 state.last_error, state.last_success, state.etag, state.last_modified,
                 source_id])

@@ -34,6 +34,7 @@ from feedsvc.discover import Discovery, discover
 from feedsvc.errors import FeedsvcError
 from feedsvc.fetch import Fetcher
 from feedsvc.files import iter_article_files, read_article_file
+from feedsvc.health import render_health_feed, render_sources_page, source_health
 from feedsvc.history import publish_changes, publish_history
 from feedsvc.models import (
     Config,
@@ -54,6 +55,7 @@ from feedsvc.publish import (
     publish_directory,
     publish_redirects,
     remove_stale_temporaries,
+    write_file,
 )
 from feedsvc.recheck import Finding, RecheckJob, due_jobs, run_rechecks
 from feedsvc.refresh import refresh_source
@@ -188,6 +190,13 @@ def publish_site(config: Config, db: Archive | None = None,
     written, unchanged = publish_changes(db, public)
     report.written += written
     report.unchanged += unchanged
+    health = source_health(db, utc_now())
+    for name, data in (("sources.html", render_sources_page(health, public.title,
+                                                            public.base_url)),
+                       ("sources-health.xml", render_health_feed(health, public.title,
+                                                                 public.base_url))):
+        if write_file(Path(public.dir) / name, data):
+            report.written.append(name)
     latest = query.feed_articles(db, feeds[0], 20)
     report.written += publish_directory(public.dir, public.base_url, public.title,
                                         feeds + query.change_feeds(db), latest,

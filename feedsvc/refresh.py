@@ -137,6 +137,8 @@ def _store_entries(db: Archive, state: SourceState, prepared: PreparedFeed, repo
                    now: datetime) -> None:
     if prepared.title:
         fetchstate.record_feed_title(db, state.id, prepared.title, prepared.link)
+    db.execute("UPDATE sources SET last_entries = ? WHERE id = ?", [
+        len(prepared.articles) + len(prepared.seen_again) + len(prepared.pages), state.id])
     report.notes += prepared.skipped
     if prepared.seen_again:
         fetchstate.seen_again(db, state.id, prepared.seen_again, now)

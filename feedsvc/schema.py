@@ -227,6 +227,9 @@ def _v9(archive: Archive) -> None:
         name TEXT PRIMARY KEY, url TEXT NOT NULL UNIQUE, slug TEXT, tags TEXT, every INTEGER
         NOT NULL, lang TEXT, full_text TEXT NOT NULL DEFAULT 'auto', robots INTEGER NOT NULL
         DEFAULT 1, site_url TEXT, added TEXT NOT NULL)""")
+    # source health: entries in the last feed body, and when the current failures began
+    archive.conn.execute("ALTER TABLE sources ADD COLUMN last_entries INTEGER")
+    archive.conn.execute("ALTER TABLE sources ADD COLUMN failing_since TEXT")
 
 
 MIGRATIONS: list[Callable[[Archive], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9]

@@ -263,7 +263,8 @@ placeholder="新疆, visit, &quot;human rights&quot;">
 </ol>
 {f'<p><a href="all.html">All {everything.count} articles</a></p>' if everything else ""}
 </section>
-{chr(10).join(sections)}"""
+{chr(10).join(sections)}
+<p><a href="sources.html">Sources and their health</a>: failures, moves, silence.</p>"""
     return frame(path, site_title, body, head, "en", site_title)
 
 

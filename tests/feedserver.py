@@ -55,6 +55,8 @@ class FeedServer:
 
         self.httpd = ThreadingHTTPServer((address, 0), Handler)  # any 127.x is loopback
         self.httpd.daemon_threads = True
+        # a client closing a kept-alive connection is not worth a traceback on stderr
+        self.httpd.handle_error = lambda *_args: None  # type: ignore[method-assign]
         self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
 
     @property

@@ -466,3 +466,22 @@ def test_the_daemon_archives_whole_articles_of_a_summary_feed(
     # and published whole: readers get the article, not the summary
     wait_for(lambda: "divers had checked the breakwater" in daemon.get("/all.xml").text,
              what="the whole article in the published feed")
+
+
+def test_a_running_daemon_fetches_a_source_added_by_add_within_seconds(
+        start_daemon: Callable[..., Daemon], feed_server: FeedServer, project: Path) -> None:
+    daemon = start_daemon()
+    url = feed_server.serve("/added", Reply(200, RSS, {"Content-Type": "application/rss+xml"}))
+    added = subprocess.run(
+        [sys.executable, "-m", "feedsvc", "--config", str(project / "config.yaml"), "add", url,
+         "--name", "Added", "--no-fetch", "--full-text", "never"],
+        capture_output=True, text=True, timeout=60)
+    assert added.returncode == 0, added.stderr
+    assert feed_server.seen("/added") and len(feed_server.seen("/added")) == 1  # discovery
+    started = time.monotonic()
+    wait_for(lambda: len(feed_server.seen("/added")) >= 2, timeout=15,
+             what="the daemon to fetch the added source")
+    assert time.monotonic() - started < 10
+    wait_for(lambda: "Harbour reopens after storm" in feed_titles(daemon, "/sources/added.xml"),
+             what="its entries published")
+    wait_for(lambda: "subscriptions changed" in daemon.output(), what="the change logged")
