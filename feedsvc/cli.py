@@ -24,6 +24,7 @@ from feedsvc.daemon import Daemon, event_loop_runner, listen, serve_only
 from feedsvc.dates import date_bound, parse_date, utc_now
 from feedsvc.diff import diff_json, diff_terminal, diff_versions
 from feedsvc.errors import FeedsvcError
+from feedsvc.health import source_health
 from feedsvc.lock import ArchiveLock
 from feedsvc.logs import setup_logging
 from feedsvc.models import Config, FetchReport, FetchStatus, SourceConfig
@@ -241,13 +242,17 @@ def sources(ctx: click.Context, as_json: bool, as_opml: bool) -> None:
     with archive.opened(config.database) as db:
         origin = subscriptions.origins(db, config)
         everything = list(subscriptions.all_sources(db, config))
+        health = {h.name: h for h in source_health(db, utc_now())}
     if as_opml:
         click.echo(opml.write_opml(everything, f"{config.public.title} subscriptions")
                    .decode(), nl=False)
         return
     if as_json:
         listing = [{**{k: v for k, v in asdict(s).items() if k != "seen"},
-                    "problem": s.problem, "origin": origin.get(s.name)} for s in states]
+                    "problem": s.problem, "origin": origin.get(s.name),
+                    "health": health[s.name].words if s.name in health else None,
+                    "articles_per_day": health[s.name].per_day if s.name in health else None}
+                   for s in states]
         click.echo(json.dumps(listing, ensure_ascii=False, indent=2))
         return
     if not states:
@@ -257,12 +262,23 @@ def sources(ctx: click.Context, as_json: bool, as_opml: bool) -> None:
         failed = state.last_status == FetchStatus.ERROR and state.problem
         status = ("disabled: " + state.disabled if state.disabled
                   else f"error: {state.problem}" if failed else state.last_status or "never")
+        item = health.get(state.name)
         click.echo(f"{state.name} ({state.slug}, from {origin.get(state.name, 'config')})"
-                   f"\n    {state.url}\n"
+                   + (f": {item.words}" if item else "") + f"\n    {state.url}\n"
+                   + (f"    last 30 days {sparkline(item.per_day)} "
+                      f"{counted(sum(item.per_day), 'new article')}, "
+                      f"{item.entries if item.entries is not None else '?'} entries per fetch\n"
+                      if item else "") +
                    f"    last fetch {state.last_fetch or 'never'}, status {status}, "
                    f"etag {'yes' if state.etag else 'no'}, {counted(state.articles, 'article')}, "
                    f"next due {state.next_due or 'now'}, "
                    f"{counted(state.failures, 'consecutive failure')}")
+
+
+def sparkline(values: list[int]) -> str:
+    """Articles a day as block characters, the busiest day full height."""
+    top = max(values) or 1
+    return "".join(" ▁▂▃▄▅▆▇█"[0 if not v else max(1, round(8 * v / top))] for v in values)
 
 
 class DateBound(click.ParamType):  # type: ignore[type-arg]  # generic in click 8.2+ only
