@@ -278,7 +278,7 @@ def sources(ctx: click.Context, as_json: bool, as_opml: bool) -> None:
 def sparkline(values: list[int]) -> str:
     """Articles a day as block characters, the busiest day full height."""
     top = max(values) or 1
-    return "".join(" ▁▂▃▄▅▆▇█"[0 if not v else max(1, round(8 * v / top))] for v in values)
+    return "".join("·▁▂▃▄▅▆▇█"[0 if not v else max(1, round(8 * v / top))] for v in values)
 
 
 class DateBound(click.ParamType):  # type: ignore[type-arg]  # generic in click 8.2+ only
