@@ -10,6 +10,7 @@ the minimal-looking diffs people expect on texts of article size.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from html import escape
@@ -108,20 +109,27 @@ def parts_html(parts: list[Part]) -> str:
                    else escape(p.text) for p in parts)
 
 
-def diff_html(diff: Diff) -> str:
-    """The diff as HTML: ``<ins>``/``<del>``, unchanged paragraphs collapsed."""
+def _lines(diff: Diff, parts: Callable[[list[Part]], str],
+           same: Callable[[int], str]) -> list[str]:
+    """The diff's lines, however parts and collapsed paragraphs are written."""
     out = []
     if diff.title:
-        out.append(f'<p class="diff-title">Title: {parts_html(diff.title)}</p>')
+        out.append(f"Title: {parts(diff.title)}")
     if diff.author:
-        out.append(f'<p class="diff-author">Author: {parts_html(diff.author)}</p>')
-    for block in diff.blocks:
-        if block.kind == "same":
-            noun = "paragraph" if block.unchanged == 1 else "paragraphs"
-            out.append(f'<p class="diff-same">… {block.unchanged} unchanged {noun} …</p>')
-        else:
-            out.append(f"<p>{parts_html(block.parts)}</p>")
-    return "\n".join(out)
+        out.append(f"Author: {parts(diff.author)}")
+    out += [same(block.unchanged) if block.kind == "same" else parts(block.parts)
+            for block in diff.blocks]
+    return out
+
+
+def _unchanged(count: int) -> str:
+    return f"… {count} unchanged paragraph{'' if count == 1 else 's'} …"
+
+
+def diff_html(diff: Diff) -> str:
+    """The diff as HTML: ``<ins>``/``<del>``, unchanged paragraphs collapsed."""
+    return "\n".join(f"<p>{line}</p>" for line in _lines(
+        diff, parts_html, lambda count: f'<span class="diff-same">{_unchanged(count)}</span>'))
 
 
 _COLOURS = {"ins": "\x1b[32;4m", "del": "\x1b[31;9m"}
@@ -136,18 +144,7 @@ def diff_terminal(diff: Diff, colour: bool) -> str:
         return "".join(f"[-{p.text}-]" if p.kind == "del" else f"{{+{p.text}+}}"
                        if p.kind == "ins" else p.text for p in parts)
 
-    out = []
-    if diff.title:
-        out.append(f"title: {line(diff.title)}")
-    if diff.author:
-        out.append(f"author: {line(diff.author)}")
-    for block in diff.blocks:
-        if block.kind == "same":
-            out.append(f"  … {block.unchanged} unchanged paragraph"
-                       f"{'' if block.unchanged == 1 else 's'} …")
-        else:
-            out.append(line(block.parts))
-    return "\n".join(out)
+    return "\n".join(_lines(diff, line, lambda count: "  " + _unchanged(count)))
 
 
 def diff_json(diff: Diff) -> dict[str, object]:
