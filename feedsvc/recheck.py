@@ -37,6 +37,7 @@ from feedsvc.text import material_hash
 Writer = Callable[..., Awaitable[Any]]
 VANISHED = ("gone", "redirected away", "withdrawn")
 RETRY_AFTER_ERROR = timedelta(hours=1)
+ERRORS_PER_STEP = 3  # checks without evidence before a step counts as done
 STILL_THERE = 0.3  # share of the archived words a page must hold to still be the article
 _REMOVED = re.compile(
     r"(?i)(this (article|story|page|post|content) (has been|was|is) (removed|deleted|"
@@ -59,6 +60,7 @@ class RecheckJob:
     content_hash: str
     uid: str
     source: str
+    errors: int = 0  # checks in a row that found no evidence
 
 
 def due_jobs(db: Archive, now: datetime, config: RecheckConfig, sources: list[str] | None = None,
@@ -76,7 +78,8 @@ def due_jobs(db: Archive, now: datetime, config: RecheckConfig, sources: list[st
         params += [*sources, *sources]
     rows = db.execute(
         "SELECT r.article_id, r.url, r.host, r.step, a.first_seen, r.etag, r.last_modified, "
-        "a.text_origin, a.title, a.author, a.content_text, a.content_hash, a.uid, s.name "
+        "a.text_origin, a.title, a.author, a.content_text, a.content_hash, a.uid, s.name, "
+        "r.errors "
         "FROM rechecks r JOIN articles a ON a.id = r.article_id "
         f"JOIN sources s ON s.id = a.source_id WHERE {' AND '.join(where)} "
         "ORDER BY r.next_check LIMIT ?", [*params, limit]).fetchall()
@@ -92,7 +95,8 @@ def due_jobs(db: Archive, now: datetime, config: RecheckConfig, sources: list[st
             continue  # tomorrow: a host's budget is a day's
         spent[host] += 1
         jobs.append(RecheckJob(row[0], row[1], row[3], row[4], row[5], row[6], row[7],
-                               (row[8], row[9], row[10] or ""), row[11], row[12], row[13]))
+                               (row[8], row[9], row[10] or ""), row[11], row[12], row[13],
+                               row[14]))
     return jobs
 
 
@@ -167,20 +171,25 @@ def store_finding(db: Archive, job: RecheckJob, finding: Finding, etag: str | No
             db.execute("INSERT INTO changes (article_id, kind, at, detail) VALUES (?, ?, ?, ?)",
                        [job.article_id, finding.outcome, stamp, finding.detail])
             next_check: str | None = None
-        elif finding.outcome == "error":  # no evidence: the same step, a little later
-            next_check = format_date(now + RETRY_AFTER_ERROR)
+        elif finding.outcome == "error" and job.errors + 1 < ERRORS_PER_STEP:
+            next_check = format_date(now + RETRY_AFTER_ERROR)  # no evidence: again soon
+        elif finding.outcome == "error":  # the step is spent: on to the next, still no mark
+            later = _next_step(job, config)
+            next_check = max(later, format_date(now + RETRY_AFTER_ERROR)) if later else None
         else:
             if finding.outcome == "edited" and finding.article is not None:
                 store.save_article(db, finding.article, now)
             next_check = _next_step(job, config)
-        step = job.step if finding.outcome == "error" else job.step + 1
+        retry = finding.outcome == "error" and job.errors + 1 < ERRORS_PER_STEP
+        errors = job.errors + 1 if retry else 0
+        step = job.step if retry else job.step + 1
         db.execute(
             "UPDATE rechecks SET step = ?, next_check = ?, last_check = ?, last_outcome = ?, "
             "last_error = ?, etag = coalesce(?, etag), last_modified = coalesce(?, "
-            "last_modified), checks = checks + 1 WHERE article_id = ?",
+            "last_modified), checks = checks + 1, errors = ? WHERE article_id = ?",
             [step, next_check, stamp, finding.outcome,
              finding.detail if finding.outcome == "error" else None, etag, last_modified,
-             job.article_id])
+             errors, job.article_id])
 
 
 def _next_step(job: RecheckJob, config: RecheckConfig) -> str | None:

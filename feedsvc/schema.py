@@ -230,6 +230,8 @@ def _v9(archive: Archive) -> None:
     # source health: entries in the last feed body, and when the current failures began
     archive.conn.execute("ALTER TABLE sources ADD COLUMN last_entries INTEGER")
     archive.conn.execute("ALTER TABLE sources ADD COLUMN failing_since TEXT")
+    # re-checks that found no evidence in a row (issue 20): the third moves to the next step
+    archive.conn.execute("ALTER TABLE rechecks ADD COLUMN errors INTEGER NOT NULL DEFAULT 0")
 
 
 MIGRATIONS: list[Callable[[Archive], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9]

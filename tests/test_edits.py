@@ -211,3 +211,15 @@ def test_the_schedule_is_followed(watched: tuple[Config, FeedServer, str]) -> No
     assert rows(config, "SELECT next_check, checks FROM rechecks") == [(None, 7)]
     # conditional after the first: the page's ETag or date is sent back when it had one
     assert all("if-none-match" not in h for h in server.seen("/2024/05/harbour-reopens")[:1])
+
+
+def test_a_step_that_keeps_finding_no_evidence_moves_on(
+        watched: tuple[Config, FeedServer, str]) -> None:
+    """At most three requests a step for an unreachable page: then the next step."""
+    config, server, _ = watched
+    server.answer[0] = Reply(503, b"busy")  # type: ignore[attr-defined]
+    for minutes in (31, 92, 153):
+        assert recheck_articles(config, now=NOW + timedelta(minutes=minutes)) == {"error": 1}
+    assert rows(config, "SELECT step, next_check, errors, vanished_at FROM rechecks "
+                        "JOIN articles ON articles.id = rechecks.article_id") == [
+        (1, "2026-03-01T15:33:00Z", 0, None)]  # the 2 h step (already past: in an hour)
