@@ -245,7 +245,6 @@ def test_existing_archive_is_indexed_by_the_migration(config: Config, inbox: Pat
                            "DROP TABLE subscriptions;"  # and version 9
                            "ALTER TABLE sources DROP COLUMN last_entries;"
                            "ALTER TABLE sources DROP COLUMN failing_since;"
-                           "ALTER TABLE rechecks DROP COLUMN errors;"
                            "ALTER TABLE articles DROP COLUMN vanished_at;"
                            "ALTER TABLE articles DROP COLUMN vanished_reason;"
                            "DROP INDEX idx_articles_source_id; PRAGMA user_version = 2;")
