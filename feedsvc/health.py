@@ -6,8 +6,6 @@ the problems (failing, moved, gone or disabled, stale) an operator can subscribe
 
 from __future__ import annotations
 
-import itertools
-import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html import escape
@@ -52,28 +50,30 @@ def source_health(db: Archive, today: datetime) -> list[Health]:
             "SELECT source_id, substr(first_seen, 1, 10), count(*) FROM articles "
             "WHERE first_seen >= ? GROUP BY 1, 2", [start.isoformat()]):
         per_day.setdefault(source_id, {})[day] = count
-    totals = dict(db.execute("SELECT source_id, count(*) FROM articles GROUP BY source_id"))
-    recent: dict[int, list[datetime]] = {}
-    for source_id, seen in db.execute(
-            "SELECT source_id, first_seen FROM (SELECT source_id, first_seen, row_number() "
-            "OVER (PARTITION BY source_id ORDER BY first_seen DESC) AS n FROM articles) "
-            "WHERE n <= 30 ORDER BY source_id, first_seen DESC"):
-        recent.setdefault(source_id, []).append(timestamp(seen))
+    # per source through the (source_id, published) index: no scan of every article
+    totals = {source_id: (count, timestamp(first), timestamp(last))
+              for source_id, count, first, last in db.execute(
+                  "SELECT s.id, (SELECT count(*) FROM articles a WHERE a.source_id = s.id), "
+                  "(SELECT min(published) FROM articles a WHERE a.source_id = s.id), "
+                  "(SELECT max(published) FROM articles a WHERE a.source_id = s.id) "
+                  "FROM sources s WHERE s.kind = 'feed'") if count}
     found = []
     for (source_id, name, slug, url, config_url, success, error, due, disabled, failures,
          failing, entries) in rows:
         counts = per_day.get(source_id, {})
         days = [counts.get((start + timedelta(days=n)).isoformat(), 0) for n in range(DAYS)]
-        state, since, words = _state(recent.get(source_id, []), url, config_url, disabled,
+        count, first, last = totals.get(source_id, (0, today, today))
+        state, since, words = _state((count, first, last), url, config_url, disabled,
                                      failures, failing, error, today)
         found.append(Health(name, slug, url, state, since, words, success, error, due,
-                            entries, days, totals.get(source_id, 0)))
+                            entries, days, count))
     return found
 
 
-def _state(times: list[datetime], url: str, config_url: str | None, disabled: str | None,
-           failures: int, failing: str | None, error: str | None,
+def _state(arrivals: tuple[int, datetime, datetime], url: str, config_url: str | None,
+           disabled: str | None, failures: int, failing: str | None, error: str | None,
            today: datetime) -> tuple[str, str | None, str]:
+    """(state, since when, in words); ``arrivals`` is (articles, first seen, last seen)."""
     if disabled:
         kind = "gone" if disabled.startswith("410") else "disabled"
         return kind, None, f"{kind}: {disabled}"
@@ -84,12 +84,13 @@ def _state(times: list[datetime], url: str, config_url: str | None, disabled: st
                 f" UTC ({failures} in a row): {problem}")
     if config_url and url != config_url:
         return "moved", None, f"moved permanently to {url}"
-    if len(times) >= 5:
-        usual = statistics.median((a - b).total_seconds() for a, b in itertools.pairwise(times))
-        quiet = (today - times[0]).total_seconds()
+    count, first, last = arrivals
+    if count >= 5:  # the usual gap: the source's whole life over its articles
+        usual = (last - first).total_seconds() / (count - 1)
+        quiet = (today - last).total_seconds()
         if quiet > max(STALE_FACTOR * usual, 2 * 86400):
-            return ("stale", format_date(times[0]),
-                    f"stale: no new article since {format_date(times[0])[:10]} "
+            return ("stale", format_date(last),
+                    f"stale: no new article since {format_date(last)[:10]} "
                     f"(usually one every {_duration(usual)})")
     return "ok", None, "ok"
 

@@ -54,10 +54,14 @@ def _provenance(value: str | None) -> dict[str, str] | None:
 
 def listing_slugs(db: Archive) -> tuple[dict[str, str], dict[str, str]]:
     """Names to slugs of the sources and tags that have articles (and so a listing page)."""
+    # EXISTS, one index probe per source or tag: not a scan of every article (this runs for
+    # every feed of every publish, the daemon's incremental ones too)
     sources = {r["name"]: r["slug"] for r in _rows(
-        db, "SELECT name, slug FROM sources WHERE id IN (SELECT source_id FROM articles)")}
+        db, "SELECT name, slug FROM sources s WHERE EXISTS "
+            "(SELECT 1 FROM articles a WHERE a.source_id = s.id)")}
     tags = {r["name"]: r["slug"] for r in _rows(
-        db, "SELECT name, slug FROM tags WHERE id IN (SELECT tag_id FROM article_tags)")}
+        db, "SELECT name, slug FROM tags t WHERE EXISTS "
+            "(SELECT 1 FROM article_tags at WHERE at.tag_id = t.id)")}
     return sources, tags
 
 

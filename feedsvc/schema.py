@@ -230,6 +230,8 @@ def _v9(archive: Archive) -> None:
     # source health: entries in the last feed body, and when the current failures began
     archive.conn.execute("ALTER TABLE sources ADD COLUMN last_entries INTEGER")
     archive.conn.execute("ALTER TABLE sources ADD COLUMN failing_since TEXT")
+    # the sources page counts each day's new articles on every publish
+    archive.conn.execute("CREATE INDEX articles_first_seen ON articles (first_seen)")
     # re-checks that found no evidence in a row (issue 20): the third moves to the next step
     archive.conn.execute("ALTER TABLE rechecks ADD COLUMN errors INTEGER NOT NULL DEFAULT 0")
 

@@ -243,6 +243,7 @@ def test_existing_archive_is_indexed_by_the_migration(config: Config, inbox: Pat
                            "ALTER TABLE sources DROP COLUMN robots;"
                            "DROP TABLE changes; DROP TABLE rechecks;"  # and version 8
                            "DROP TABLE subscriptions;"  # and version 9
+                           "DROP INDEX articles_first_seen;"
                            "ALTER TABLE sources DROP COLUMN last_entries;"
                            "ALTER TABLE sources DROP COLUMN failing_since;"
                            "ALTER TABLE articles DROP COLUMN vanished_at;"

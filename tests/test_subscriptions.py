@@ -150,12 +150,13 @@ def test_stale_is_silence_much_longer_than_usual() -> None:
     from feedsvc.health import _state
 
     now = datetime(2026, 3, 10, tzinfo=UTC)
-    hourly = [now - timedelta(days=3, hours=n) for n in range(10)]  # hourly, quiet 3 days
+    last = now - timedelta(days=3)
+    hourly = (10, last - timedelta(hours=9), last)  # ten hourly articles, then 3 quiet days
     state, since, words = _state(hourly, "u", "u", None, 0, None, None, now)
     assert state == "stale" and "usually one every 1.0 hours" in words
     assert since == "2026-03-07T00:00:00Z"
     assert _state(hourly, "u", "u", None, 0, None, None, now - timedelta(days=2, hours=12)
                   )[0] == "ok"  # quiet for 12 hours: not yet two days
-    daily = [now - timedelta(days=n) for n in range(1, 11)]
+    daily = (10, now - timedelta(days=10), now - timedelta(days=1))
     assert _state(daily, "u", "u", None, 0, None, None, now)[0] == "ok"
     assert _state(daily, "new", "old", None, 0, None, None, now)[0] == "moved"
