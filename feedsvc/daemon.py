@@ -268,6 +268,7 @@ class Daemon:
         await asyncio.sleep(0.5)
         await self._inbox_pass(settle=0.0)
         await asyncio.gather(*(self._fetch_source(slug) for slug in self.states))
+        await self._scheduled_recheck()  # the due re-checks too, for cron (issue 20)
         await self._publish()
 
     async def _load_sources(self) -> None:
