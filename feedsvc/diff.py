@@ -15,7 +15,10 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from html import escape
 
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\u3000-\u303f\uff00-\uffef"
+from feedsvc.text import CJK_LETTERS
+
+# CJK letters, and CJK and full-width punctuation: each its own token
+_CJK = CJK_LETTERS + "\u3000-\u303f\uff00-\uffef"
 # A CJK character (or punctuation), a word, another single character, or a space run.
 _TOKEN = re.compile(rf"[{_CJK}]|\w+|[^\w\s]|\s+")
 

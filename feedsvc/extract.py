@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,6 +23,7 @@ from lxml import etree
 
 from feedsvc.dates import from_epoch, parse_date
 from feedsvc.names import clean_name
+from feedsvc.text import share_in
 from feedsvc.text import word_counts as _tokens
 from feedsvc.urls import absolute_url, is_http_url
 
@@ -128,7 +128,7 @@ def _body(tree: Any, base: str | None, title: str) -> str:
     # page's own article element, when it holds all of trafilatura's text and not much more
     # (a general ``article`` element: little more), is the article as published.
     room = 2.0 if specific else 1.25
-    if own and _contained(extracted, own) >= HOLDS and sum(own.values()) <= room * sum(
+    if own and share_in(extracted, own) >= HOLDS and sum(own.values()) <= room * sum(
             extracted.values()) + 20:
         return whole
     return body
@@ -158,11 +158,6 @@ def _trafilatura(tree: Any, base: str | None, title: str) -> str:
 
 def _without(text: str, title: str) -> str:
     return text.replace(title, "", 1) if title else text
-
-
-def _contained(part: Counter[str], whole: Counter[str]) -> float:
-    total = sum(part.values())
-    return sum((part & whole).values()) / total if total else 0.0
 
 
 def _text(element: Any) -> str:

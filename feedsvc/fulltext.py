@@ -11,7 +11,7 @@ import re
 
 from feedsvc.decode import decode_text
 from feedsvc.extract import Page
-from feedsvc.text import CJK_LETTER, word_counts
+from feedsvc.text import CJK_LETTER, share_in, word_counts
 
 MODES = ("auto", "always", "never")
 SUMMARY_CHARS = 300  # text shorter than this (Latin script) is a summary
@@ -81,9 +81,7 @@ def not_an_article(page: Page, text: str) -> str | None:
 
 def contained(part: str, whole: str) -> float:
     """The share of ``part``'s words (CJK: characters) found in ``whole``."""
-    part_words = word_counts(_TRUNCATED.sub("", part.strip()))
-    total = sum(part_words.values())
-    return sum((part_words & word_counts(whole)).values()) / total if total else 1.0
+    return share_in(word_counts(_TRUNCATED.sub("", part.strip())), word_counts(whole))
 
 
 MOST = 0.6  # "most of" the feed's text: summaries are cut and lightly reworded

@@ -31,14 +31,17 @@ def archive_pages(total: int, per_page: int) -> int:
 
 
 def publish_history(db: Archive, public: PublicConfig, feed: FeedInfo,
-                    changed: Iterable[int] | None = None) -> tuple[list[str], int]:
-    """Write the feed's documents (Atom and JSON Feed): all of them, or with ``changed``
-    (article ids) only those that can differ. Returns (paths written, documents unchanged)."""
+                    changed: Iterable[int] | None = None,
+                    slugs: Slugs | None = None) -> tuple[list[str], int]:
+    """Write the feed's documents (Atom, JSON Feed and web page): all of them, or with
+    ``changed`` (article ids) only those that can differ. ``slugs`` (where the sources' and
+    tags' pages are) is read once per publish by the caller. Returns (paths written,
+    documents unchanged)."""
     per_page = public.entries_per_feed
     top = FeedPage(feed, 0, archive_pages(feed.count, per_page))
     written: list[str] = []
     unchanged = 0
-    slugs = Slugs(*query.listing_slugs(db))
+    slugs = slugs or Slugs(*query.listing_slugs(db))
     changed = None if changed is None else set(changed)
     for page, articles in (_every_page(db, top, per_page) if changed is None
                            else _pages_holding(db, top, per_page, changed)):
@@ -123,11 +126,12 @@ def write_article_pages(public: PublicConfig, articles: list[StoredArticle],
                                        changes)]
 
 
-def publish_changes(db: Archive, public: PublicConfig) -> tuple[list[str], int]:
+def publish_changes(db: Archive, public: PublicConfig,
+                    slugs: Slugs | None = None) -> tuple[list[str], int]:
     """The feeds of edits and removals (``changes.xml``, ``sources/<slug>/changes.xml``),
     with their history pages and web pages like every feed. Small: written whole each time
     (files whose bytes would not change are not rewritten)."""
-    slugs = Slugs(*query.listing_slugs(db))
+    slugs = slugs or Slugs(*query.listing_slugs(db))
     written: list[str] = []
     unchanged = 0
     per_page = public.entries_per_feed

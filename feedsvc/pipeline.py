@@ -175,19 +175,20 @@ def publish_site(config: Config, db: Archive | None = None,
     if workers == 0:  # by size: a process pool pays off from a few thousand entries
         work = sum(f.count for f in targets) if changed is None else len(targets) * 100
         workers = worker_count(len(targets)) if work >= PARALLEL_PUBLISH else 1
+    slugs = Slugs(*query.listing_slugs(db))  # once: every feed's pages link sources, tags
     results: Iterable[tuple[list[str], int]]
     if workers and workers > 1:
         with worker_pool(workers) as pool:
-            results = _publish_in(pool, config, targets, changed, should_stop)
+            results = _publish_in(pool, config, targets, changed, should_stop, slugs)
     else:
-        results = (publish_history(db, public, feed, changed) for feed in targets
+        results = (publish_history(db, public, feed, changed, slugs) for feed in targets
                    if not (should_stop and should_stop()))
     for written, unchanged in results:
         report.written += written
         report.unchanged += unchanged
     if should_stop and should_stop():
         return report
-    written, unchanged = publish_changes(db, public)
+    written, unchanged = publish_changes(db, public, slugs)
     report.written += written
     report.unchanged += unchanged
     health = source_health(db, utc_now())
@@ -199,8 +200,7 @@ def publish_site(config: Config, db: Archive | None = None,
             report.written.append(name)
     latest = query.feed_articles(db, feeds[0], 20)
     report.written += publish_directory(public.dir, public.base_url, public.title,
-                                        feeds + query.change_feeds(db), latest,
-                                        Slugs(*query.listing_slugs(db)))
+                                        feeds + query.change_feeds(db), latest, slugs)
     report.written += publish_redirects(public.dir, outlets.redirects(db))
     return report
 
@@ -209,12 +209,12 @@ PARALLEL_PUBLISH = 5000
 
 
 def _publish_in(pool: Executor, config: Config, feeds: list[FeedInfo],
-                changed: list[int] | None,
-                should_stop: Callable[[], bool] | None) -> list[tuple[list[str], int]]:
+                changed: list[int] | None, should_stop: Callable[[], bool] | None,
+                slugs: Slugs) -> list[tuple[list[str], int]]:
     """Each feed rendered by a worker process with its own read-only connection, the
     largest first so that the work ends evenly."""
-    jobs = [pool.submit(publish_feed_job, config.database, config.public, feed, changed)
-            for feed in sorted(feeds, key=lambda f: -f.count)]
+    jobs = [pool.submit(publish_feed_job, config.database, config.public, feed, changed,
+                        slugs) for feed in sorted(feeds, key=lambda f: -f.count)]
     results = []
     for job in as_completed(jobs):
         results.append(job.result())
@@ -226,12 +226,13 @@ def _publish_in(pool: Executor, config: Config, feeds: list[FeedInfo],
 
 
 def publish_feed_job(database: str, public: PublicConfig, feed: FeedInfo,
-                     changed: list[int] | None) -> tuple[list[str], int]:
+                     changed: list[int] | None, slugs: Slugs | None = None
+                     ) -> tuple[list[str], int]:
     """``publish_history`` in a worker process, on a read-only connection of its own (an
     open costs 0.1 ms: nothing is kept between jobs)."""
     reader = archive.open_reader(database)
     try:
-        return publish_history(reader, public, feed, changed)
+        return publish_history(reader, public, feed, changed, slugs)
     finally:
         reader.close()
 

@@ -227,13 +227,13 @@ def prepare_page(entry: Article, feed: PreparedArticle, body: bytes, page_url: s
         published=entry.published or page.published, lang=entry.lang or page.lang)
     try:
         candidate = prepare_article(from_page, now)
-        kept = prepare_article(replace(entry, url=url), now) if url != entry.url else feed
     except FeedsvcError as exc:
         return PageResult(feed, False, f"page not used: {exc}")
     blocked = not_an_article(page, candidate.content_text)
-    if blocked:
-        return PageResult(kept, False, f"page not used: it is {blocked}")
-    worse = page_is_better(feed.content_text, candidate.content_text)
-    if worse:
-        return PageResult(kept, False, f"page not used: {worse}")
-    return PageResult(candidate, True, "page text used")
+    why_not = (f"it is {blocked}" if blocked
+               else page_is_better(feed.content_text, candidate.content_text))
+    if why_not is None:
+        return PageResult(candidate, True, "page text used")
+    # the feed's text, at the page's canonical address (prepared only when it is kept)
+    kept = prepare_article(replace(entry, url=url), now) if url != entry.url else feed
+    return PageResult(kept, False, f"page not used: {why_not}")

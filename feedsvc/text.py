@@ -27,9 +27,9 @@ _ENGLISH = re.compile(r"\b(?:the|and|of|to|in|is|that|for|with|was|on|said)\b")
 
 # A word of Latin (or any spaced) script, or one Chinese, Japanese or Korean character: the
 # unit text is compared in (does a page hold a feed's text; extraction benchmarks).
-_CJK_LETTERS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
-CJK_LETTER = re.compile(f"[{_CJK_LETTERS}]")
-_WORD_OR_CJK = re.compile(rf"[{_CJK_LETTERS}]|[^\s\W{_CJK_LETTERS}]+")
+CJK_LETTERS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+CJK_LETTER = re.compile(f"[{CJK_LETTERS}]")
+_WORD_OR_CJK = re.compile(rf"[{CJK_LETTERS}]|[^\s\W{CJK_LETTERS}]+")
 
 
 def word_counts(text: str) -> Counter[str]:
@@ -43,6 +43,13 @@ _RELATIVE_TIME = re.compile(
     r"minutes?|mins?|hours?|hrs?|days?|weeks?)\s+ago\b|"
     r"(?:更新于|发布于|更新於|發佈於|發布於)?\s*\d+\s*(?:秒|分钟|分鐘|小时|小時|天)前|刚刚|剛剛|"
     r"\bjust now\b")
+
+
+def share_in(part: Counter[str], whole: Counter[str]) -> float:
+    """How much of ``part``'s words (``word_counts``) ``whole`` holds; 1.0 when ``part``
+    has none."""
+    total = sum(part.values())
+    return sum((part & whole).values()) / total if total else 1.0
 
 
 def material_hash(title: str, author: str | None, text: str) -> str:
