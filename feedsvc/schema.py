@@ -236,7 +236,34 @@ def _v9(archive: Archive) -> None:
     archive.conn.execute("ALTER TABLE rechecks ADD COLUMN errors INTEGER NOT NULL DEFAULT 0")
 
 
-MIGRATIONS: list[Callable[[Archive], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9]
+def _v10(archive: Archive) -> None:
+    """Stories (issue 22): copies of one story grouped, related coverage linked. Articles
+    already archived get their story on the next run (``stories.cluster_pending``)."""
+    archive.conn.execute("""CREATE TABLE stories (
+        id INTEGER PRIMARY KEY, title TEXT NOT NULL, first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL, copies INTEGER NOT NULL, sources TEXT NOT NULL,
+        languages TEXT NOT NULL, article_id INTEGER NOT NULL)""")
+    archive.conn.execute("ALTER TABLE articles ADD COLUMN story_id INTEGER "
+                         "REFERENCES stories(id)")
+    archive.conn.execute("CREATE INDEX articles_story ON articles (story_id)")
+    archive.conn.execute("""CREATE TABLE coverage (
+        story_id INTEGER NOT NULL, related_story_id INTEGER NOT NULL, score REAL NOT NULL,
+        article_id INTEGER NOT NULL, related_article_id INTEGER NOT NULL,
+        linked TEXT NOT NULL, PRIMARY KEY (story_id, related_story_id)) WITHOUT ROWID""")
+    # the index behind both: one row per clustered article, its MinHash band keys, its names
+    archive.conn.execute("""CREATE TABLE story_index (
+        article_id INTEGER PRIMARY KEY, at REAL, shingles INTEGER NOT NULL,
+        names TEXT NOT NULL)""")
+    archive.conn.execute("""CREATE TABLE story_bands (key INTEGER NOT NULL,
+        article_id INTEGER NOT NULL, PRIMARY KEY (key, article_id)) WITHOUT ROWID""")
+    archive.conn.execute("""CREATE TABLE story_names (name TEXT NOT NULL,
+        article_id INTEGER NOT NULL, PRIMARY KEY (name, article_id)) WITHOUT ROWID""")
+    archive.conn.execute("""CREATE TABLE story_name_counts (name TEXT PRIMARY KEY,
+        articles INTEGER NOT NULL) WITHOUT ROWID""")
+
+
+MIGRATIONS: list[Callable[[Archive], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9,
+                                               _v10]
 
 
 def migrate(db: Archive) -> None:

