@@ -31,6 +31,7 @@ FEED_TITLES = {
     "tag": "#{name} · {site}",
     "search": "Search “{name}” · {site}",
     "changes": "Edits and removals: {name} · {site}",
+    "stories": "{site}: each story once",
 }
 
 

@@ -19,13 +19,14 @@ from feedsvc.models import (
     RecheckConfig,
     ServerConfig,
     SourceConfig,
+    StoryConfig,
 )
 from feedsvc.urls import is_http_url
 
 DEFAULT_CONFIG = defaults.CONFIG_FILE
 CONFIG_ENV = "FEEDSVC_CONFIG"
 TOP_KEYS = {"database", "inbox", "library", "aliases", "public", "sources", "fetch", "server",
-            "recheck"}
+            "recheck", "stories"}
 FETCH_KEYS = {"concurrency", "per_host", "timeout", "max_bytes", "user_agent"}
 SERVER_KEYS = {"host", "port", "max_age"}
 DEFAULT_BASE_URL = defaults.BASE_URL
@@ -164,7 +165,27 @@ def load_config(path: str | Path) -> Config:
         fetch=_fetch(check, top.get("fetch")),
         server=_server(check, top.get("server")),
         recheck=_recheck(check, top.get("recheck")),
+        stories=_stories(check, top.get("stories")),
     )
+
+
+STORY_KEYS = {"copies_window", "coverage_window", "coverage"}
+
+
+def _stories(check: _Checker, value: object) -> StoryConfig:
+    entry = check.mapping(value, "stories", STORY_KEYS)
+    windows = []
+    for key, default in (("copies_window", defaults.STORY_COPIES_WINDOW),
+                         ("coverage_window", defaults.STORY_COVERAGE_WINDOW)):
+        seconds = parse_duration(entry.get(key, default))
+        if seconds is None:
+            raise check.fail(f"stories.{key}",
+                             f"expected a duration like 14d, got {_shown(entry.get(key))}")
+        windows.append(seconds)
+    coverage = entry.get("coverage", True)
+    if not isinstance(coverage, bool):
+        raise check.fail("stories.coverage", f"expected true or false, got {_shown(coverage)}")
+    return StoryConfig(copies_window=windows[0], coverage_window=windows[1], coverage=coverage)
 
 
 RECHECK_KEYS = {"schedule", "per_host_daily", "concurrency"}

@@ -35,3 +35,7 @@ MAX_TAGS = 50
 RECHECK_SCHEDULE = (30 * 60, 2 * 3600, 6 * 3600, 24 * 3600, 3 * 86400, 7 * 86400, 30 * 86400)
 RECHECK_PER_HOST_DAILY = 500  # re-check requests to one host per UTC day, at most
 RECHECK_CONCURRENCY = 2  # re-checks in flight at once: feeds keep the fetcher's other slots
+# Stories (issue 22): how far apart in time a copy and its original, or two reports of one
+# event, can be published.
+STORY_COPIES_WINDOW = 14 * 86400
+STORY_COVERAGE_WINDOW = 3 * 86400

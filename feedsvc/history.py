@@ -121,9 +121,10 @@ def write_article_pages(public: PublicConfig, articles: list[StoredArticle],
     root = Path(public.dir)
     changes = query.changes_of(db, [a.id for a in articles
                                     if a.revision > 1 or a.vanished_at])
+    links = query.story_links(db, [a.id for a in articles])
     return [path if write_file(root / path, data) else None
             for path, data in pages_of(articles, slugs, public.title, public.base_url,
-                                       changes)]
+                                       changes, links)]
 
 
 def publish_changes(db: Archive, public: PublicConfig,

@@ -107,6 +107,15 @@ class FetchConfig:
 
 
 @dataclass(slots=True, frozen=True)
+class StoryConfig:
+    """Grouping copies into stories and linking related coverage (issue 22)."""
+
+    copies_window: int = defaults.STORY_COPIES_WINDOW  # seconds between a copy and its original
+    coverage_window: int = defaults.STORY_COVERAGE_WINDOW  # seconds between two reports
+    coverage: bool = True  # False: copies only
+
+
+@dataclass(slots=True, frozen=True)
 class RecheckConfig:
     """Re-checking articles' original URLs for edits and removal (issue 20)."""
 
@@ -138,6 +147,7 @@ class Config:
     fetch: FetchConfig = field(default_factory=FetchConfig)
     server: ServerConfig = field(default_factory=ServerConfig)
     recheck: RecheckConfig = field(default_factory=RecheckConfig)
+    stories: StoryConfig = field(default_factory=StoryConfig)
 
 
 class SaveStatus(StrEnum):
@@ -217,7 +227,8 @@ class IngestReport(Counts):
 class FeedInfo:
     """One published feed: everything, one source, or one tag."""
 
-    kind: str  # "all" | "source" | "tag" | "search" (slug: the query string) | "changes"
+    # "all" | "source" | "tag" | "search" (slug: the query string) | "changes" | "stories"
+    kind: str
     name: str
     slug: str
     count: int
@@ -230,6 +241,8 @@ class FeedInfo:
             return f"search.xml?{self.slug}"
         if self.kind == "changes":  # edits and removals: everywhere, or of one source
             return "changes.xml" if self.slug == "" else f"sources/{self.slug}/changes.xml"
+        if self.kind == "stories":  # each story once (issue 22)
+            return "stories.xml"
         return "all.xml" if self.kind == "all" else f"{self.kind}s/{self.slug}.xml"
 
 
@@ -296,6 +309,29 @@ class StoredArticle:
     vanished_at: str | None = None  # when a re-check found it gone from its outlet
     vanished_reason: str | None = None
     page_path: str | None = None  # an entry about an article (a change): that article's page
+
+
+@dataclass(frozen=True, slots=True)
+class LinkedArticle:
+    """Another article of the same story, or of related coverage, as a page lists it."""
+
+    id: int
+    uid: str
+    url: str | None
+    title: str
+    source: str
+    published: str
+    lang: str | None
+    score: float | None = None  # related coverage: how close (``coverage.score``)
+
+
+@dataclass(frozen=True, slots=True)
+class StoryLinks:
+    """An article's copies elsewhere ("also in") and related coverage."""
+
+    story_id: int
+    copies: tuple[LinkedArticle, ...] = ()
+    coverage: tuple[LinkedArticle, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

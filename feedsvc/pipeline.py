@@ -26,6 +26,7 @@ from feedsvc import (
     query,
     searchindex,
     store,
+    stories,
     subscriptions,
 )
 from feedsvc.archive import Archive
@@ -60,6 +61,7 @@ from feedsvc.publish import (
 from feedsvc.recheck import Finding, RecheckJob, due_jobs, run_rechecks
 from feedsvc.refresh import refresh_source
 from feedsvc.schedule import Selection
+from feedsvc.storyfeed import publish_stories, stories_feed
 from feedsvc.webpages import Slugs
 from feedsvc.workers import worker_count, worker_pool
 
@@ -168,8 +170,12 @@ def publish_site(config: Config, db: Archive | None = None,
     public = config.public
     if changed is None:  # a full publish; the daemon starts with one
         remove_stale_temporaries(public.dir)
+    # New articles join their stories first: the pages of the copies they join, and of the
+    # coverage they link, list them.
+    placed = stories.cluster_pending(db, config.stories) if db.writable else None
     feeds = query.list_feeds(db)
-    changed = None if changed is None else list(changed)  # read once per feed below
+    if changed is not None:
+        changed = sorted(set(changed) | (placed.touched if placed else set()))
     affected = query.feeds_of_articles(db, changed) if changed is not None else None
     targets = [feed for feed in feeds if affected is None or feed.path in affected]
     if workers == 0:  # by size: a process pool pays off from a few thousand entries
@@ -191,6 +197,10 @@ def publish_site(config: Config, db: Archive | None = None,
     written, unchanged = publish_changes(db, public, slugs)
     report.written += written
     report.unchanged += unchanged
+    touched_stories = None if changed is None else query.stories_of(db, changed)
+    written, unchanged = publish_stories(db, public, slugs, touched_stories)
+    report.written += written
+    report.unchanged += unchanged
     health = source_health(db, utc_now())
     for name, data in (("sources.html", render_sources_page(health, public.title,
                                                             public.base_url)),
@@ -199,8 +209,10 @@ def publish_site(config: Config, db: Archive | None = None,
         if write_file(Path(public.dir) / name, data):
             report.written.append(name)
     latest = query.feed_articles(db, feeds[0], 20)
+    story_feed = stories_feed(db)
     report.written += publish_directory(public.dir, public.base_url, public.title,
-                                        feeds + query.change_feeds(db), latest, slugs)
+                                        feeds + query.change_feeds(db)
+                                        + ([story_feed] if story_feed else []), latest, slugs)
     report.written += publish_redirects(public.dir, outlets.redirects(db))
     return report
 
@@ -241,6 +253,12 @@ def reindex(config: Config) -> int:
     """Rebuild the search index: text rewritten in a worker process, written here."""
     with archive.opened(config.database) as db, worker_pool(1) as pool:
         return searchindex.rebuild_search(db, submit=pool.submit)
+
+
+def reindex_stories(config: Config) -> stories.Placed:
+    """Place every article in its story again (``feedsvc reindex --stories``)."""
+    with archive.opened(config.database) as db:
+        return stories.rebuild(db, config.stories)
 
 
 def fetch_sources(config: Config, names: Iterable[str] = (),

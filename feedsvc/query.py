@@ -13,7 +13,7 @@ from typing import Any
 from feedsvc.archive import Archive
 from feedsvc.errors import QueryError, StoreError
 from feedsvc.fts import parse_query
-from feedsvc.models import Change, FeedInfo, StoredArticle
+from feedsvc.models import Change, FeedInfo, LinkedArticle, StoredArticle, StoryLinks
 
 _ARTICLE_COLUMNS = ("a.id, a.uid, a.url, a.canonical_url, a.title, a.author, a.source, a.tags, "
                     "a.published, a.updated, a.summary, a.content_html, a.lang, a.source_feed, "
@@ -395,3 +395,110 @@ def iter_articles(db: Archive, filters: Filters | None = None,
             return
         yield from (_article(row) for row in rows)
         last = rows[-1]["id"]
+
+
+def story_links(db: Archive, article_ids: Iterable[int]) -> dict[int, StoryLinks]:
+    """Each article's copies in other sources' rows ("also in") and the articles of the
+    stories linked to its story as related coverage (each story by its fullest copy)."""
+    ids = sorted(set(article_ids))
+    found: dict[int, StoryLinks] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        stories = {row["id"]: row["story_id"] for row in _rows(
+            db, f"SELECT id, story_id FROM articles WHERE id IN ({marks}) "
+                f"AND story_id IS NOT NULL", list(chunk))}
+        for story_id in set(stories.values()):
+            copies = [_linked(row) for row in _rows(
+                db, f"SELECT {_LINKED} FROM articles a WHERE a.story_id = ? "
+                    "ORDER BY a.published, a.id", [story_id])]
+            coverage = [_linked(row) for row in _rows(
+                db, f"SELECT {_LINKED}, c.score FROM coverage c "
+                    "JOIN stories s ON s.id = c.related_story_id "
+                    "JOIN articles a ON a.id = s.article_id WHERE c.story_id = ? "
+                    "ORDER BY c.score DESC, a.id", [story_id])]
+            for article_id, story in stories.items():
+                if story == story_id:
+                    found[article_id] = StoryLinks(
+                        story_id, tuple(c for c in copies if c.id != article_id),
+                        tuple(coverage))
+    return found
+
+
+_LINKED = "a.id, a.uid, a.url, a.title, a.source, a.published, a.lang"
+
+
+def _linked(row: dict[str, Any]) -> LinkedArticle:
+    return LinkedArticle(row["id"], row["uid"], row["url"], row["title"], row["source"],
+                         row["published"], row["lang"], row.get("score"))
+
+
+@dataclass(slots=True, frozen=True)
+class StoryRow:
+    """A story as ``feedsvc stories`` and ``stories.xml`` show it."""
+
+    id: int
+    title: str
+    first_seen: str
+    last_seen: str
+    copies: int
+    sources: list[str]
+    languages: list[str]
+    article_id: int  # the fullest copy
+    members: tuple[LinkedArticle, ...] = ()
+    coverage: tuple[LinkedArticle, ...] = ()
+
+
+def list_stories(db: Archive, since: str | None = None, min_size: int = 1,
+                 limit: int | None = None, with_members: bool = True,
+                 story_ids: Iterable[int] | None = None) -> list[StoryRow]:
+    """Stories, the latest first (by their newest copy's date)."""
+    where, params = ["copies >= ?"], list[object]([min_size])
+    if since:
+        where.append("last_seen >= ?")
+        params.append(since)
+    if story_ids is not None:
+        wanted = sorted(set(story_ids))
+        where.append(f"id IN ({', '.join('?' for _ in wanted)})")
+        params.extend(wanted)
+    rows = _rows(db, f"SELECT * FROM stories WHERE {' AND '.join(where)} "
+                     f"ORDER BY last_seen DESC, id DESC LIMIT ?",
+                 [*params, -1 if limit is None else limit])
+    result = []
+    links = story_links(db, [r["article_id"] for r in rows]) if with_members else {}
+    for row in rows:
+        found = links.get(row["article_id"])
+        lead = _rows(db, f"SELECT {_LINKED} FROM articles a WHERE a.id = ?",
+                     [row["article_id"]]) if with_members else []
+        members = tuple([_linked(r) for r in lead] + list(found.copies if found else ()))
+        result.append(StoryRow(row["id"], row["title"], row["first_seen"], row["last_seen"],
+                               row["copies"], json.loads(row["sources"]),
+                               json.loads(row["languages"]), row["article_id"], members,
+                               found.coverage if found else ()))
+    return result
+
+
+def articles_by_id(db: Archive, article_ids: Iterable[int]) -> list[StoredArticle]:
+    """These articles (those that exist), in id order."""
+    ids = sorted(set(article_ids))
+    found: list[StoredArticle] = []
+    for start in range(0, len(ids), 500):
+        chunk: list[object] = list(ids[start:start + 500])
+        marks = ", ".join("?" for _ in chunk)
+        found += [_article(row) for row in _rows(
+            db, f"SELECT {_ARTICLE_COLUMNS} FROM articles a WHERE a.id IN ({marks}) "
+                "ORDER BY a.id", chunk)]
+    return found
+
+
+def stories_of(db: Archive, article_ids: Iterable[int]) -> set[int]:
+    """The stories these articles belong to."""
+    ids = sorted(set(article_ids))
+    found: set[int] = set()
+    for start in range(0, len(ids), 500):
+        chunk: list[object] = list(ids[start:start + 500])
+        marks = ", ".join("?" for _ in chunk)
+        found |= {row["story_id"] for row in _rows(
+            db, f"SELECT story_id FROM articles WHERE id IN ({marks}) "
+                "AND story_id IS NOT NULL", chunk)}
+    return found

@@ -3,16 +3,17 @@
 
 Each article is placed once, in archive order (by id), against the articles before it:
 
-1. **Copies.** The article's shingles (``shingles``) give a MinHash; its 32 band keys are
-   looked up in ``story_bands`` (an LSH index kept in SQLite, so it costs no memory and no
-   start-up, and grows by one article without touching the others). Each candidate
-   published within ``copies_window_days`` is measured exactly: it is a copy when the
-   smaller text's shingles are at least 80 % in the larger one (containment, so a trimmed
-   copy still matches its original) and the smaller is at least a fifth of the larger. The
-   article joins the story of its closest copy, or starts a story.
+1. **Copies.** The article's shingles (``shingles``) give a MinHash; its 48 band keys (32
+   of the whole text, 16 of its opening) are looked up in ``story_bands`` (an LSH index
+   kept in SQLite, so it costs no memory and no start-up, and grows by one article without
+   touching the others). Each candidate published within ``stories.copies_window`` (14
+   days) is measured exactly: it is a copy when the smaller text's shingles are at least
+   60 % in the larger one (containment, so a trimmed copy still matches its original) and
+   the smaller is at least a tenth of the larger. The article joins the story of its
+   closest copy, or starts a story.
 2. **Coverage.** The names the article mentions (``entities``: one vocabulary for English
    and Chinese) are compared with those of articles of other stories published within
-   ``coverage_window_days`` that share its rarer names; a pair scoring at least
+   ``stories.coverage_window`` (3 days) that share its rarer names; a pair scoring at least
    ``COVERAGE_SCORE`` links the two stories in ``coverage``. A weaker tie: stories are never
    merged by it.
 
@@ -33,7 +34,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from feedsvc.archive import Archive
+from feedsvc.dates import format_date, utc_now
 from feedsvc.entities import names
+from feedsvc.models import StoryConfig
 from feedsvc.shingles import band_keys, containment, shingle_list, shingle_set
 
 log = logging.getLogger(__name__)
@@ -47,14 +50,6 @@ COVERAGE_MIN_SHARED = 4  # names both articles mention
 COVERAGE_PROBES = 8  # the article's rarest names, looked up for candidates
 COVERAGE_CANDIDATES = 40
 BATCH = 200
-DAY = 86400.0
-
-
-@dataclass(frozen=True, slots=True)
-class StoryConfig:
-    copies_window_days: float = 14.0
-    coverage_window_days: float = 3.0
-    coverage: bool = True
 
 
 @dataclass(slots=True)
@@ -123,7 +118,7 @@ def _place(db: Archive, article: _Article, config: StoryConfig, indexed: int,
     ordered = shingle_list(article.text)
     shingles = frozenset(ordered)
     keys = band_keys(ordered) if len(shingles) >= MIN_SHINGLES else []
-    copy_of = _closest_copy(db, article, shingles, keys, config.copies_window_days) \
+    copy_of = _closest_copy(db, article, shingles, keys, config.copies_window) \
         if keys else None
     if copy_of is None:
         story_id = _new_story(db, article.id)
@@ -158,16 +153,16 @@ def _place(db: Archive, article: _Article, config: StoryConfig, indexed: int,
             [(n,) for n in mentioned])
 
 
-def _window(column: str, at: float | None, days: float) -> tuple[str, list[object]]:
+def _window(column: str, at: float | None, seconds: float) -> tuple[str, list[object]]:
     if at is None:
         return "1", []
-    return f"({column} IS NULL OR abs({column} - ?) <= ?)", [at, days * DAY]
+    return f"({column} IS NULL OR abs({column} - ?) <= ?)", [at, seconds]
 
 
 def _closest_copy(db: Archive, article: _Article, shingles: frozenset[str],
-                  keys: Sequence[int], window_days: float) -> int | None:
+                  keys: Sequence[int], window: float) -> int | None:
     """The earlier article this one is a copy of (the one sharing most), or None."""
-    within, params = _window("i.at", article.at, window_days)
+    within, params = _window("i.at", article.at, window)
     marks = ", ".join("?" for _ in keys)
     rows = db.execute(
         f"SELECT b.article_id, count(*) AS hits FROM story_bands b "
@@ -238,8 +233,12 @@ def _link_coverage(db: Archive, article: _Article, story_id: int,
     event; returns the stories newly linked (or linked closer)."""
     counts = _name_counts(db, mentioned)
     weight = {n: math.log((indexed + 10) / (counts.get(n, 0) + 1)) for n in mentioned}
-    probes = sorted(mentioned, key=lambda n: (counts.get(n, 0), n))[:COVERAGE_PROBES]
-    within, params = _window("i.at", article.at, config.coverage_window_days)
+    # the rarest names some earlier article mentions too (a name no article has is no probe)
+    probes = sorted((n for n in mentioned if counts.get(n)),
+                    key=lambda n: (counts[n], n))[:COVERAGE_PROBES]
+    if len(probes) < 2:
+        return []
+    within, params = _window("i.at", article.at, config.coverage_window)
     marks = ", ".join("?" for _ in probes)
     rows = db.execute(
         f"SELECT n.article_id, i.names, a.story_id FROM story_names n "
@@ -295,10 +294,33 @@ def _link(db: Archive, story_a: int, story_b: int, score: float, article_a: int,
                        "related_story_id = ?", [story_a, story_b]).fetchone()
     if known is not None and known[0] >= score:
         return False
-    linked = datetime.now().astimezone().isoformat(timespec="seconds")
+    linked = format_date(utc_now())
     for mine, theirs, my_article, their_article in ((story_a, story_b, article_a, article_b),
                                                      (story_b, story_a, article_b, article_a)):
         db.execute("INSERT OR REPLACE INTO coverage (story_id, related_story_id, score, "
                    "article_id, related_article_id, linked) VALUES (?, ?, ?, ?, ?, ?)",
                    [mine, theirs, round(score, 4), my_article, their_article, linked])
     return True
+
+
+def forget_articles(db: Archive, article_ids: Sequence[int]) -> None:
+    """Take articles about to be deleted out of the story index (their stories are
+    recounted by ``recount_stories`` once the rows are gone)."""
+    for start in range(0, len(article_ids), 500):
+        chunk = list(article_ids[start:start + 500])
+        marks = ", ".join("?" for _ in chunk)
+        for table in ("story_index", "story_bands", "story_names"):
+            db.execute(f"DELETE FROM {table} WHERE article_id IN ({marks})", chunk)
+        db.execute(f"UPDATE articles SET story_id = NULL WHERE id IN ({marks})", chunk)
+
+
+def recount_stories(db: Archive, story_ids: Iterable[int]) -> None:
+    """After deletions: a story left without copies goes (with its links), the others are
+    recounted."""
+    for story_id in story_ids:
+        if _members(db, story_id):
+            _refresh_story(db, story_id)
+        else:
+            db.execute("DELETE FROM coverage WHERE story_id = ? OR related_story_id = ?",
+                       [story_id, story_id])
+            db.execute("DELETE FROM stories WHERE id = ?", [story_id])

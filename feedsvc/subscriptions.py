@@ -11,6 +11,7 @@ from datetime import datetime
 from feedsvc.archive import Archive
 from feedsvc.dates import format_date
 from feedsvc.models import Config, SourceConfig
+from feedsvc.stories import forget_articles, recount_stories
 
 
 def stored_sources(db: Archive) -> list[SourceConfig]:
@@ -72,6 +73,11 @@ def purge(db: Archive, name: str) -> int:
         ids = "SELECT id FROM articles WHERE source_id = ?"
         for table in ("article_tags", "article_revisions", "changes", "pages", "rechecks"):
             db.execute(f"DELETE FROM {table} WHERE article_id IN ({ids})", [row[0]])
+        touched = [r[0] for r in db.execute(
+            "SELECT DISTINCT story_id FROM articles WHERE source_id = ? "
+            "AND story_id IS NOT NULL", [row[0]])]
+        forget_articles(db, [r[0] for r in db.execute(ids, [row[0]])])
         count = db.execute("DELETE FROM articles WHERE source_id = ?", [row[0]]).rowcount
+        recount_stories(db, touched)
         db.execute("UPDATE sources SET kind = 'removed' WHERE id = ?", [row[0]])
         return int(count)

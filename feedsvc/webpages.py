@@ -17,7 +17,7 @@ from html import escape
 from urllib.parse import quote
 
 from feedsvc.atom import feed_title, timestamp, vanished_notice
-from feedsvc.models import Change, FeedInfo, FeedPage, StoredArticle
+from feedsvc.models import Change, FeedInfo, FeedPage, StoredArticle, StoryLinks
 from feedsvc.text import language_tag
 from feedsvc.urls import ascii_url
 from feedsvc.webpath import article_path, href
@@ -118,8 +118,30 @@ def history_html(article: StoredArticle, changes: list[Change]) -> str:
             '<h2 id="history">History</h2>\n<ol>\n' + "\n".join(items) + "\n</ol>\n</section>")
 
 
+def story_html(path: str, links: StoryLinks | None) -> str:
+    """The article's copies in other sources ("also in") and related coverage (the same
+    event in other words or languages), each linking its archived page."""
+    if links is None or not (links.copies or links.coverage):
+        return ""
+    parts = ['<section class="story" lang="en">']
+    for heading, anchor, items in (("Also in", "also-in", links.copies),
+                                   ("Related coverage", "related-coverage", links.coverage)):
+        if not items:
+            continue
+        parts.append(f'<h2 id="{anchor}">{heading}</h2>\n<ul>')
+        for item in items:
+            page = article_path(item.uid, item.url)
+            parts.append(f'<li><a href="{href(path, page)}"{_lang_attributes(item.lang)}>'
+                         f'{escape(item.title)}</a> <span class="meta">'
+                         f'{escape(item.source)} · {when(item.published, item.lang)}</span></li>')
+        parts.append("</ul>")
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
 def render_article(article: StoredArticle, slugs: Slugs, site_title: str,
-                   feed_base: str, changes: list[Change] | None = None) -> bytes:
+                   feed_base: str, changes: list[Change] | None = None,
+                   links: StoryLinks | None = None) -> bytes:
     """An article's page: title, source, author, dates, tags, the cleaned content, the
     link to the original, its history (edits with their diffs, a removal). ``feed_base``
     is where the feeds are (for the source's feed)."""
@@ -154,6 +176,7 @@ def render_article(article: StoredArticle, slugs: Slugs, site_title: str,
 </div>
 {f'<p class="tags">{tags}</p>' if tags else ""}
 {original}
+{story_html(path, links)}
 {history_html(article, changes or [])}
 </article>"""
     return frame(path, f"{article.title} · {article.source}", body, head, article.lang,
@@ -221,7 +244,8 @@ def render_front(feeds: list[FeedInfo], latest: list[StoredArticle], slugs: Slug
     path = "index.html"
     newest = "\n".join(_item(path, a, slugs, True) for a in latest)
     sections = []
-    for kind, label in (("source", "Sources"), ("tag", "Tags"), ("changes", "Changes")):
+    for kind, label in (("source", "Sources"), ("tag", "Tags"), ("changes", "Changes"),
+                        ("stories", "Stories")):
         rows = "\n".join(
             f'<tr><td><a href="{href(path, f.path.removesuffix(".xml") + ".html")}">'
             f'{escape(f.name)}</a>'
@@ -269,9 +293,10 @@ placeholder="新疆, visit, &quot;human rights&quot;">
 
 
 def pages_of(articles: Iterable[StoredArticle], slugs: Slugs, site_title: str,
-             feed_base: str, changes: dict[int, list[Change]] | None = None
-             ) -> Iterable[tuple[str, bytes]]:
+             feed_base: str, changes: dict[int, list[Change]] | None = None,
+             links: dict[int, StoryLinks] | None = None) -> Iterable[tuple[str, bytes]]:
     """(path, bytes) of each article's page."""
     for article in articles:
         yield (page_of(article), render_article(article, slugs, site_title, feed_base,
-                                                (changes or {}).get(article.id)))
+                                                (changes or {}).get(article.id),
+                                                (links or {}).get(article.id)))
