@@ -25,6 +25,7 @@ from __future__ import annotations
 import random
 import re
 import resource
+import sqlite3
 import tempfile
 import time
 from collections import defaultdict
@@ -220,7 +221,98 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+
+
+def bench_scale(folder: Path, count: int = 100_000, new: int = 1000) -> dict[str, float]:
+    """Place ``count`` generated articles (the first run on an existing archive), then
+    ``new`` more, a tenth of them edited copies of recent ones: the cost of one new article
+    with ``count`` in the index, and the memory and disk the index takes."""
+    database = folder / "stories.db"
+    _generate(database, count + new)
+    with archive.opened(database) as db:
+        started = time.perf_counter()
+        first = stories.cluster_pending(db, limit=count)
+        first_run = time.perf_counter() - started
+        before = peak_mb()
+        started = time.perf_counter()
+        placed = stories.cluster_pending(db)
+        took = time.perf_counter() - started
+        rss = peak_mb()
+        pages = {name: db.execute("SELECT sum(pgsize) FROM dbstat WHERE name = ?",
+                                  [name]).fetchone()[0]
+                 for name in ("story_bands", "story_names", "story_index",
+                              "story_name_counts", "stories", "coverage")}
+    return {
+        "archive": count, "first_run_s": first_run, "first_run_placed": first.articles,
+        "new": placed.articles, "new_copies": placed.copies, "new_links": placed.links,
+        "ms_per_new_article": took * 1000 / max(1, placed.articles),
+        "peak_rss_mb": rss, "rss_before_mb": before,
+        "index_disk_mb": sum(v or 0 for v in pages.values()) / 1e6,
+        **{f"disk_mb_{name}": (size or 0) / 1e6 for name, size in pages.items()},
+        "archive_disk_mb": database.stat().st_size / 1e6,
+    }
+
+
+def _generate(database: Path, total: int) -> None:
+    """``total`` articles of ~3 KB, English and Chinese, over three years: real sentences
+    (bench.search's pool) with a quarter of their words replaced, so that each text is its
+    own; six names each from a Zipf-distributed list of 20,000 (what makes coverage
+    candidates); one in ten a copy of an article of the days before, edited."""
+    from bench.search import sentences
+
+    rng = random.Random(11)
+    pool = sentences()
+    vocabulary = sorted({w for s in pool for w in s.split() if w.isalpha()})
+    names = [f"Nom{n:05d}" for n in range(20_000)]
+    weights = [1 / (rank + 1) for rank in range(len(names))]
+    archive.open_archive(database).close()  # created and migrated
+    start = datetime(2023, 1, 1, tzinfo=UTC).timestamp()
+    rows: list[tuple[object, ...]] = []
+    texts: list[str] = []
+    with sqlite3.connect(database) as db:
+        db.execute("INSERT INTO sources (slug, name, kind, created) VALUES "
+                   "('bench', 'Bench', 'inbox', '2026-01-01T00:00:00Z')")
+        for n in range(total):
+            when = start + n * (3 * 365 * 86400 / total)
+            if n > 100 and rng.random() < 0.1:
+                original = texts[rng.randrange(max(0, n - 100), n)].split(". ")
+                text = ". ".join(["By AFP staff", *original[:max(3, len(original) * 4 // 5)],
+                                  "This story was published from a wire agency feed."])
+            else:
+                body, size = [], 0
+                mentioned = rng.choices(names, weights, k=6)
+                while size < 3000:
+                    words = rng.choice(pool).split(" ")
+                    words = [rng.choice(vocabulary) if rng.random() < 0.25 else w
+                             for w in words]
+                    if rng.random() < 0.3:
+                        words.insert(rng.randrange(len(words)) + 1, rng.choice(mentioned))
+                    sentence = " ".join(words)
+                    body.append(sentence)
+                    size += len(sentence.encode())
+                text = " ".join(body)
+            texts.append(text)
+            day = datetime.fromtimestamp(when, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            rows.append((f"bench:{n}", text[:60], 1, "Bench", text, day, day,
+                         "2026-01-01T00:00:00Z", day, f"h{n}"))
+            if len(rows) == 5000:
+                _insert_rows(db, rows)
+                rows = []
+        _insert_rows(db, rows)
+        db.execute("DELETE FROM fts_pending")  # the search index is not this benchmark's
+
+
+def _insert_rows(db: sqlite3.Connection, rows: list[tuple[object, ...]]) -> None:
+    db.executemany(
+        "INSERT INTO articles (uid, title, source_id, source, content_text, published, "
+        "updated, first_seen, last_seen, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows)
+
+
 if __name__ == "__main__":
     import sys
-    cache = Path(sys.argv[1]) if len(sys.argv) > 1 else None
-    print(bench_labelled(cache, verbose=True))
+    if sys.argv[1:2] == ["scale"]:
+        with tempfile.TemporaryDirectory() as tmp:
+            print(bench_scale(Path(tmp), int(sys.argv[2]) if len(sys.argv) > 2 else 100_000))
+    else:
+        print(bench_labelled(Path(sys.argv[1]) if len(sys.argv) > 1 else None, verbose=True))

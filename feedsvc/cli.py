@@ -14,10 +14,11 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import quote
 
 import click
 
-from feedsvc import __version__, archive, opml, pipeline, query, subscriptions
+from feedsvc import __version__, archive, opml, pipeline, query, stories, subscriptions
 from feedsvc.archive import Archive
 from feedsvc.config import config_path, load_config, parse_duration, served_at
 from feedsvc.daemon import Daemon, event_loop_runner, listen, serve_only
@@ -27,12 +28,13 @@ from feedsvc.errors import FeedsvcError
 from feedsvc.health import source_health
 from feedsvc.lock import ArchiveLock
 from feedsvc.logs import setup_logging
-from feedsvc.models import Config, FetchReport, FetchStatus, SourceConfig
+from feedsvc.models import Config, FetchReport, FetchStatus, LinkedArticle, SourceConfig
 from feedsvc.pipeline import fetch_sources, ingest_paths, list_sources, publish_site
 from feedsvc.schedule import Selection
 from feedsvc.searchweb import search_site
 from feedsvc.server import create_app
 from feedsvc.urls import is_http_url
+from feedsvc.webpath import article_path
 
 PROGRESS_MIN = 50  # files; fewer finish before a bar would help
 
@@ -318,37 +320,52 @@ SEARCH_FIELDS = ("published", "source", "title", "url", "snippet", "updated", "t
 @click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV with a header row.")
+@click.option("--stories", "collapse", is_flag=True,
+              help="One hit per story: copies of a story in other sources collapse into its "
+                   "best match, which says how many copies there are.")
 @click.pass_context
 def search(ctx: click.Context, words: tuple[str, ...], source: str | None, tag: str | None,
            since: str | None, until: str | None, limit: int, as_json: bool,
-           as_csv: bool) -> None:
+           as_csv: bool, collapse: bool) -> None:
     """Find archived articles by words in their title or text, most relevant first.
 
     Words must all match (Chinese words of any length; English in any inflection);
     "quoted phrases" match as written, a OR b either, -word excludes.
     """
     filters = query.Filters(source=source, tag=tag, since=since, until=until)
-    with archive.opened(_config(ctx).database) as db:
+    config = _config(ctx)
+    copies: dict[int, int] = {}
+    with archive.opened(config.database) as db:
         query.check_filters(db, filters)
-        hits = query.search_articles(db, " ".join(words), filters, limit=limit)
+        if collapse:
+            stories.cluster_pending(db, config.stories)
+            # more matches than asked for: copies of one story fold into one hit
+            hits = query.search_articles(db, " ".join(words), filters,
+                                         limit=min(10_000, limit * 10))
+            hits, copies = query.one_hit_per_story(db, hits, limit)
+        else:
+            hits = query.search_articles(db, " ".join(words), filters, limit=limit)
     records: list[dict[str, Any]] = [{
         "published": h.article.published, "source": h.article.source, "title": h.article.title,
         "url": h.article.url, "snippet": h.snippet, "updated": h.article.updated,
         "tags": list(h.article.tags), "author": h.article.author, "lang": h.article.lang,
         "text_origin": h.article.text_origin,
+        **({"copies": copies.get(h.article.id, 1)} if collapse else {}),
     } for h in hits]
     if as_json:
         click.echo(json.dumps(records, ensure_ascii=False, indent=2))
         return
     if as_csv:
-        writer = csv.DictWriter(sys.stdout, SEARCH_FIELDS)
+        writer = csv.DictWriter(sys.stdout, SEARCH_FIELDS + (("copies",) if collapse else ()))
         writer.writeheader()
         writer.writerows({**r, "tags": ", ".join(r["tags"])} for r in records)
         return
     if not hits:
         click.echo("no matches", err=True)
         return
-    rows = [(h.article.published[:10], _cut(h.article.source, 16), _cut(h.article.title, 48))
+    rows = [(h.article.published[:10], _cut(h.article.source, 16), _cut(h.article.title, 48)
+             + (f"  (+{copies[h.article.id] - 1} copies)"
+                if copies.get(h.article.id, 1) > 1 else ""))
             for h in hits]
     on_terminal = sys.stdout.isatty()
     for hit, line in zip(hits, _table(rows), strict=True):
@@ -643,12 +660,70 @@ def history(ctx: click.Context, article: str, as_json: bool) -> None:
 
 
 @main.command()
+@click.option("--stories", "rebuild_stories", is_flag=True,
+              help="Rebuild the stories instead: every article placed again, copies grouped "
+                   "and coverage linked anew.")
 @click.pass_context
-def reindex(ctx: click.Context) -> None:
-    """Rebuild the full-text search index from the archived articles."""
+def reindex(ctx: click.Context, rebuild_stories: bool) -> None:
+    """Rebuild the full-text search index (or, with --stories, the stories) from the
+    archived articles."""
     started = time.perf_counter()
+    if rebuild_stories:
+        placed = pipeline.reindex_stories(_config(ctx))
+        click.echo(f"placed {counted(placed.articles, 'article')} in "
+                   f"{counted(placed.new_stories, 'story', 'stories')} "
+                   f"({counted(placed.copies, 'copy', 'copies')} of another article, "
+                   f"{counted(placed.links, 'coverage link')}) in "
+                   f"{time.perf_counter() - started:.1f} s")
+        return
     count = pipeline.reindex(_config(ctx))
     click.echo(f"reindexed {counted(count, 'article')} in {time.perf_counter() - started:.1f} s")
+
+
+@main.command("stories")
+@click.option("--since", type=DateBound(), help="Stories with a copy published on or after DATE.")
+@click.option("--min-size", type=click.IntRange(1, None), default=1, show_default=True,
+              help="Only stories with at least N copies.")
+@click.option("--limit", type=click.IntRange(1, None), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.pass_context
+def stories_command(ctx: click.Context, since: str | None, min_size: int, limit: int,
+                    as_json: bool) -> None:
+    """Stories, the latest first: each with its copies (the same story in other sources)
+    and its related coverage (the same event in other words or languages)."""
+    config = _config(ctx)
+    with archive.opened(config.database) as db:
+        stories.cluster_pending(db, config.stories)  # articles stored since the last run
+        found = query.list_stories(db, since=since, min_size=min_size, limit=limit)
+    if as_json:
+        click.echo(json.dumps([_story_record(s, config.public.base_url) for s in found],
+                              ensure_ascii=False, indent=2))
+        return
+    if not found:
+        click.echo("no stories" + (" of that size" if min_size > 1 else ""), err=True)
+        return
+    for story in found:
+        languages = ", ".join(story.languages)
+        click.echo(f"{story.last_seen[:10]}  {counted(story.copies, 'copy', 'copies')} "
+                   f"({languages})  {story.title}")
+        for member in story.members:
+            click.echo(f"    {_cut(member.source, 16):16}  {_cut(member.title, 48)}"
+                       + (f"  {member.url}" if member.url else ""))
+        for related in story.coverage:
+            click.echo(f"    related ({related.score or 0:.2f}): {related.source}: "
+                       f"{_cut(related.title, 48)}")
+
+
+def _story_record(story: query.StoryRow, base_url: str) -> dict[str, Any]:
+    def article(item: LinkedArticle) -> dict[str, Any]:
+        return {"id": item.id, "title": item.title, "source": item.source, "url": item.url,
+                "published": item.published, "lang": item.lang,
+                "page": base_url + quote(article_path(item.uid, item.url)),
+                **({"score": item.score} if item.score is not None else {})}
+    return {"id": story.id, "title": story.title, "first_seen": story.first_seen,
+            "last_seen": story.last_seen, "copies": story.copies, "sources": story.sources,
+            "languages": story.languages, "articles": [article(m) for m in story.members],
+            "coverage": [article(c) for c in story.coverage]}
 
 
 @main.command()

@@ -323,6 +323,7 @@ class LinkedArticle:
     published: str
     lang: str | None
     score: float | None = None  # related coverage: how close (``coverage.score``)
+    others: tuple[str, ...] = ()  # related coverage: the story's other sources
 
 
 @dataclass(frozen=True, slots=True)

@@ -413,7 +413,7 @@ def story_links(db: Archive, article_ids: Iterable[int]) -> dict[int, StoryLinks
                 db, f"SELECT {_LINKED} FROM articles a WHERE a.story_id = ? "
                     "ORDER BY a.published, a.id", [story_id])]
             coverage = [_linked(row) for row in _rows(
-                db, f"SELECT {_LINKED}, c.score FROM coverage c "
+                db, f"SELECT {_LINKED}, c.score, s.sources FROM coverage c "
                     "JOIN stories s ON s.id = c.related_story_id "
                     "JOIN articles a ON a.id = s.article_id WHERE c.story_id = ? "
                     "ORDER BY c.score DESC, a.id", [story_id])]
@@ -429,8 +429,9 @@ _LINKED = "a.id, a.uid, a.url, a.title, a.source, a.published, a.lang"
 
 
 def _linked(row: dict[str, Any]) -> LinkedArticle:
+    others = [s for s in json.loads(row.get("sources") or "[]") if s != row["source"]]
     return LinkedArticle(row["id"], row["uid"], row["url"], row["title"], row["source"],
-                         row["published"], row["lang"], row.get("score"))
+                         row["published"], row["lang"], row.get("score"), tuple(others))
 
 
 @dataclass(slots=True, frozen=True)
@@ -502,3 +503,31 @@ def stories_of(db: Archive, article_ids: Iterable[int]) -> set[int]:
             db, f"SELECT story_id FROM articles WHERE id IN ({marks}) "
                 "AND story_id IS NOT NULL", chunk)}
     return found
+
+
+def one_hit_per_story(db: Archive, hits: list[SearchHit], limit: int
+                      ) -> tuple[list[SearchHit], dict[int, int]]:
+    """The best hit of each story (hits come best first), at most ``limit``; with the
+    number of copies of each kept hit's story."""
+    ids: list[object] = [h.article.id for h in hits]
+    story_of: dict[int, tuple[int, int]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        for row in _rows(db, f"SELECT a.id, a.story_id, s.copies FROM articles a "
+                             f"LEFT JOIN stories s ON s.id = a.story_id "
+                             f"WHERE a.id IN ({marks})", chunk):
+            story_of[row["id"]] = (row["story_id"] or -row["id"], row["copies"] or 1)
+    kept: list[SearchHit] = []
+    copies: dict[int, int] = {}
+    seen: set[int] = set()
+    for hit in hits:
+        story, count = story_of.get(hit.article.id, (-hit.article.id, 1))
+        if story in seen:
+            continue
+        seen.add(story)
+        kept.append(hit)
+        copies[hit.article.id] = count
+        if len(kept) >= limit:
+            break
+    return kept, copies

@@ -243,8 +243,7 @@ def _v10(archive: Archive) -> None:
         id INTEGER PRIMARY KEY, title TEXT NOT NULL, first_seen TEXT NOT NULL,
         last_seen TEXT NOT NULL, copies INTEGER NOT NULL, sources TEXT NOT NULL,
         languages TEXT NOT NULL, article_id INTEGER NOT NULL)""")
-    archive.conn.execute("ALTER TABLE articles ADD COLUMN story_id INTEGER "
-                         "REFERENCES stories(id)")
+    archive.conn.execute("ALTER TABLE articles ADD COLUMN story_id INTEGER")  # stories.id
     archive.conn.execute("CREATE INDEX articles_story ON articles (story_id)")
     archive.conn.execute("""CREATE TABLE coverage (
         story_id INTEGER NOT NULL, related_story_id INTEGER NOT NULL, score REAL NOT NULL,

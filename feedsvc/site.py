@@ -13,7 +13,7 @@ from feedsvc.models import FeedInfo
 HTML_POLICY = ("default-src 'none'; img-src * data:; media-src *; style-src 'self' "
                "'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 SECTIONS = (("all", "Everything"), ("source", "Sources"), ("tag", "Tags"),
-            ("changes", "Edits and removals"))
+            ("changes", "Edits and removals"), ("stories", "Each story once"))
 
 
 def content_etag(body: bytes) -> str:

@@ -37,7 +37,7 @@ from feedsvc.archive import Archive
 from feedsvc.dates import format_date, utc_now
 from feedsvc.entities import names
 from feedsvc.models import StoryConfig
-from feedsvc.shingles import band_keys, containment, shingle_list, shingle_set
+from feedsvc.shingles import BANDS, band_keys, containment, shingle_list, shingle_set
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +45,12 @@ COPY_CONTAINMENT = 0.6
 COPY_SIZE_RATIO = 0.1
 MIN_SHINGLES = 12  # fewer: a stub or a caption, too short to call anything a copy of it
 CANDIDATES = 25  # copies measured exactly per article, most shared bands first
+MIN_WHOLE_BANDS = 2
 COVERAGE_SCORE = 0.35
 COVERAGE_MIN_SHARED = 4  # names both articles mention
 COVERAGE_PROBES = 8  # the article's rarest names, looked up for candidates
 COVERAGE_CANDIDATES = 40
+PROBE_MAX_ARTICLES = 300
 BATCH = 200
 
 
@@ -129,6 +131,8 @@ def _place(db: Archive, article: _Article, config: StoryConfig, indexed: int,
         placed.copies += 1
     db.execute("UPDATE articles SET story_id = ? WHERE id = ?", [story_id, article.id])
     members = _refresh_story(db, story_id)
+    if copy_of is not None:
+        article = _dated_by_story(db, article, members)
     placed.articles += 1
     placed.touched.add(article.id)
     if copy_of is not None:
@@ -153,6 +157,21 @@ def _place(db: Archive, article: _Article, config: StoryConfig, indexed: int,
             [(n,) for n in mentioned])
 
 
+def _dated_by_story(db: Archive, article: _Article, members: list[int]) -> _Article:
+    """Copies of one story ran within days of each other: an undated copy (a wire file
+    with no date line) takes the time of its story's first dated copy, and a dated copy
+    gives its time to the undated ones before it. So time windows apply to them too."""
+    marks = ", ".join("?" for _ in members)
+    known = db.execute(f"SELECT min(at) FROM story_index WHERE article_id IN ({marks})",
+                       members).fetchone()[0]
+    if article.at is not None:
+        db.execute(f"UPDATE story_index SET at = ? WHERE at IS NULL AND article_id IN "
+                   f"({marks})", [article.at, *members])
+        return article
+    return article if known is None else _Article(article.id, article.title, article.text,
+                                                  known)
+
+
 def _window(column: str, at: float | None, seconds: float) -> tuple[str, list[object]]:
     if at is None:
         return "1", []
@@ -165,13 +184,22 @@ def _closest_copy(db: Archive, article: _Article, shingles: frozenset[str],
     within, params = _window("i.at", article.at, window)
     marks = ", ".join("?" for _ in keys)
     rows = db.execute(
-        f"SELECT b.article_id, count(*) AS hits FROM story_bands b "
+        f"SELECT b.article_id, b.key FROM story_bands b "
         f"JOIN story_index i ON i.article_id = b.article_id "
-        f"WHERE b.key IN ({marks}) AND b.article_id < ? AND {within} "
-        f"GROUP BY b.article_id ORDER BY hits DESC, b.article_id LIMIT ?",
-        [*keys, article.id, *params, CANDIDATES]).fetchall()
+        f"WHERE b.key IN ({marks}) AND b.article_id < ? AND {within}",
+        [*keys, article.id, *params]).fetchall()
+    lead = set(keys[BANDS:])
+    hits: dict[int, list[int]] = {}
+    for candidate_id, key in rows:
+        counted = hits.setdefault(candidate_id, [0, 0])
+        counted[key in lead] += 1
+    # One shared band of the whole text is what texts a fifth alike share now and then;
+    # a copy shares two or more, or the opening (a trimmed copy).
+    likely = sorted((c for c, (whole, opening) in hits.items()
+                     if whole >= MIN_WHOLE_BANDS or opening),
+                    key=lambda c: (-sum(hits[c]), c))[:CANDIDATES]
     best: tuple[float, float, int] | None = None
-    for candidate_id, _hits in rows:
+    for candidate_id in likely:
         found = db.execute("SELECT content_text FROM articles WHERE id = ?",
                            [candidate_id]).fetchone()
         if found is None:
@@ -212,10 +240,12 @@ def _refresh_story(db: Archive, story_id: int) -> list[int]:
     """Recount a story from its copies; the fullest copy gives its title. Returns the
     copies' ids."""
     rows = db.execute(
-        "SELECT a.id, a.title, a.published, a.source, a.lang, length(a.content_text) "
-        "FROM articles a WHERE a.story_id = ? ORDER BY a.id", [story_id]).fetchall()
+        "SELECT a.id, a.title, a.published, a.source, a.lang, length(a.content_text), "
+        "a.first_seen FROM articles a WHERE a.story_id = ? ORDER BY a.id",
+        [story_id]).fetchall()
     fullest = max(rows, key=lambda r: (r[5] or 0, -r[0]))
-    dates = sorted(r[2] for r in rows)
+    # an undated copy's date is its arrival: the dated copies say when the story ran
+    dates = sorted(r[2] for r in rows if r[2] != r[6]) or sorted(r[2] for r in rows)
     sources = list(dict.fromkeys(r[3] for r in rows))
     languages = list(dict.fromkeys((r[4] or "und") for r in rows))
     db.execute("UPDATE stories SET title = ?, first_seen = ?, last_seen = ?, copies = ?, "
@@ -232,9 +262,9 @@ def _link_coverage(db: Archive, article: _Article, story_id: int,
     """Link the article's story to the stories of earlier articles reporting the same
     event; returns the stories newly linked (or linked closer)."""
     counts = _name_counts(db, mentioned)
-    weight = {n: math.log((indexed + 10) / (counts.get(n, 0) + 1)) for n in mentioned}
-    # the rarest names some earlier article mentions too (a name no article has is no probe)
-    probes = sorted((n for n in mentioned if counts.get(n)),
+    # The rarest names some earlier article mentions too are the probes (a name no other
+    # article has finds nothing; one in hundreds of articles is no event's).
+    probes = sorted((n for n in mentioned if 0 < counts.get(n, 0) <= PROBE_MAX_ARTICLES),
                     key=lambda n: (counts[n], n))[:COVERAGE_PROBES]
     if len(probes) < 2:
         return []
@@ -248,20 +278,26 @@ def _link_coverage(db: Archive, article: _Article, story_id: int,
         f"GROUP BY n.article_id HAVING count(*) >= 2 "
         f"ORDER BY count(*) DESC, n.article_id LIMIT ?",
         [*probes, article.id, story_id, *params, COVERAGE_CANDIDATES]).fetchall()
+    candidates = [(other_id, frozenset(json.loads(names_json)), other_story)
+                  for other_id, names_json, other_story in rows]
+    theirs_only = set().union(*(c[1] for c in candidates)) - mentioned if candidates else set()
+    counts.update(_name_counts(db, theirs_only))
+    weights = {n: math.log((indexed + 10) / (counts.get(n, 0) + 1))
+               for n in mentioned | theirs_only}
     best: dict[int, tuple[float, int]] = {}
-    for other_id, other_names, other_story in rows:
-        theirs = frozenset(json.loads(other_names))
-        score = coverage_score(mentioned, theirs, weight, counts, indexed)
+    for other_id, theirs, other_story in candidates:
+        score = coverage_score(mentioned, theirs, weights)
         if score >= COVERAGE_SCORE and score > best.get(other_story, (0.0, 0))[0]:
             best[other_story] = (score, other_id)
     linked = []
-    for other_story, (score, other_id) in best.items():
+    for other_story, (score, other_id) in sorted(best.items()):
         if _link(db, story_id, other_story, score, article.id, other_id):
             linked.append(other_story)
     return linked
 
 
 def _name_counts(db: Archive, wanted: Iterable[str]) -> dict[str, int]:
+    """How many indexed articles mention each of these names."""
     wanted = list(wanted)
     counts: dict[str, int] = {}
     for start in range(0, len(wanted), 500):
@@ -272,18 +308,16 @@ def _name_counts(db: Archive, wanted: Iterable[str]) -> dict[str, int]:
     return counts
 
 
-def coverage_score(ours: frozenset[str], theirs: frozenset[str], weight: dict[str, float],
-                   counts: dict[str, int], indexed: int) -> float:
-    """How much of the two articles' names they share, rarer names counting more (Dice
-    over weights); 0 when they share fewer than ``COVERAGE_MIN_SHARED``."""
+def coverage_score(ours: frozenset[str], theirs: frozenset[str],
+                   weights: dict[str, float]) -> float:
+    """How much of the two articles' names they share, rarer names weighing more (Dice
+    over inverse document frequencies); 0 when they share fewer than
+    ``COVERAGE_MIN_SHARED``."""
     shared = ours & theirs
     if len(shared) < COVERAGE_MIN_SHARED:
         return 0.0
-
-    def w(name: str) -> float:
-        return weight.get(name) or math.log((indexed + 10) / (counts.get(name, 0) + 1))
-    total = sum(w(n) for n in ours) + sum(w(n) for n in theirs)
-    return 2 * sum(w(n) for n in shared) / total if total else 0.0
+    total = sum(weights[n] for n in ours) + sum(weights[n] for n in theirs)
+    return 2 * sum(weights[n] for n in shared) / total if total else 0.0
 
 
 def _link(db: Archive, story_a: int, story_b: int, score: float, article_a: int,

@@ -91,7 +91,8 @@ def _copies_html(copies: list[LinkedArticle], coverage: tuple[LinkedArticle, ...
             original = (f' (<a href="{escape(ascii_url(item.url))}">original</a>)'
                         if item.url else "")
             page = feed_url(base_url, article_path(item.uid, item.url))
+            also = f" (also {escape(', '.join(item.others))})" if item.others else ""
             links.append(f'<li><a href="{escape(page)}">'
-                         f"{escape(item.source)}: {escape(item.title)}</a>{original}</li>")
+                         f"{escape(item.source)}: {escape(item.title)}</a>{original}{also}</li>")
         parts.append(f"<p><strong>{label}</strong></p>\n<ul>\n" + "\n".join(links) + "\n</ul>")
     return ("\n<hr>\n" + "\n".join(parts)) if parts else ""

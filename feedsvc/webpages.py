@@ -133,7 +133,9 @@ def story_html(path: str, links: StoryLinks | None) -> str:
             page = article_path(item.uid, item.url)
             parts.append(f'<li><a href="{href(path, page)}"{_lang_attributes(item.lang)}>'
                          f'{escape(item.title)}</a> <span class="meta">'
-                         f'{escape(item.source)} · {when(item.published, item.lang)}</span></li>')
+                         f'{escape(item.source)} · {when(item.published, item.lang)}'
+                         + (f" · also {escape(', '.join(item.others))}" if item.others else "")
+                         + "</span></li>")
         parts.append("</ul>")
     parts.append("</section>")
     return "\n".join(parts)

@@ -34,6 +34,17 @@ sources: []
 
 
 @pytest.fixture
+def atom_schema() -> object:
+    """RFC 4287 Appendix B, compiled from its compact syntax (``rnc2rng``)."""
+    from lxml import etree
+    from rnc2rng import dumps, load
+
+    # rnc2rng declares the empty ``local`` prefix, which XML forbids; nothing uses it.
+    grammar = dumps(load(str(DATA / "atom.rnc"))).replace(' xmlns:local=""', "")
+    return etree.RelaxNG(etree.fromstring(grammar.encode()))
+
+
+@pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A project folder: config.yaml and an empty inbox."""
     (tmp_path / "archive" / "inbox").mkdir(parents=True)
