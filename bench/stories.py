@@ -22,10 +22,13 @@ event (``EVENTS``).
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import resource
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -226,18 +229,26 @@ def peak_mb() -> float:
 def bench_scale(folder: Path, count: int = 100_000, new: int = 1000) -> dict[str, float]:
     """Place ``count`` generated articles (the first run on an existing archive), then
     ``new`` more, a tenth of them edited copies of recent ones: the cost of one new article
-    with ``count`` in the index, and the memory and disk the index takes."""
+    with ``count`` in the index, and the memory and disk the index takes. The archive is
+    generated here; the placing runs in a fresh process, so its peak memory is its own."""
     database = folder / "stories.db"
     _generate(database, count + new)
+    out = subprocess.run([sys.executable, "-m", "bench.stories", "place", str(database),
+                          str(count)], check=True, capture_output=True, text=True,
+                         cwd=ROOT).stdout
+    return dict(json.loads(out.strip().splitlines()[-1]))
+
+
+def _place(database: Path, count: int) -> dict[str, float]:
+    """In a fresh process: the first ``count`` articles, then the rest, timed apart."""
+    start_rss = peak_mb()
     with archive.opened(database) as db:
         started = time.perf_counter()
         first = stories.cluster_pending(db, limit=count)
         first_run = time.perf_counter() - started
-        before = peak_mb()
         started = time.perf_counter()
         placed = stories.cluster_pending(db)
         took = time.perf_counter() - started
-        rss = peak_mb()
         pages = {name: db.execute("SELECT sum(pgsize) FROM dbstat WHERE name = ?",
                                   [name]).fetchone()[0]
                  for name in ("story_bands", "story_names", "story_index",
@@ -246,7 +257,7 @@ def bench_scale(folder: Path, count: int = 100_000, new: int = 1000) -> dict[str
         "archive": count, "first_run_s": first_run, "first_run_placed": first.articles,
         "new": placed.articles, "new_copies": placed.copies, "new_links": placed.links,
         "ms_per_new_article": took * 1000 / max(1, placed.articles),
-        "peak_rss_mb": rss, "rss_before_mb": before,
+        "peak_rss_mb": peak_mb(), "rss_at_start_mb": start_rss,
         "index_disk_mb": sum(v or 0 for v in pages.values()) / 1e6,
         **{f"disk_mb_{name}": (size or 0) / 1e6 for name, size in pages.items()},
         "archive_disk_mb": database.stat().st_size / 1e6,
@@ -311,7 +322,9 @@ def _insert_rows(db: sqlite3.Connection, rows: list[tuple[object, ...]]) -> None
 
 if __name__ == "__main__":
     import sys
-    if sys.argv[1:2] == ["scale"]:
+    if sys.argv[1:2] == ["place"]:
+        print(json.dumps(_place(Path(sys.argv[2]), int(sys.argv[3]))))
+    elif sys.argv[1:2] == ["scale"]:
         with tempfile.TemporaryDirectory() as tmp:
             print(bench_scale(Path(tmp), int(sys.argv[2]) if len(sys.argv) > 2 else 100_000))
     else:

@@ -80,6 +80,10 @@ def cluster_pending(db: Archive, config: StoryConfig | None = None,
     config = config or StoryConfig()
     placed = Placed()
     indexed = db.execute("SELECT count(*) FROM story_index").fetchone()[0]
+    pending = db.execute("SELECT count(*) FROM articles WHERE story_id IS NULL").fetchone()[0]
+    if pending > BATCH and limit is None:  # the first run on an archive: minutes, resumable
+        log.info("placing %d articles in stories (about 2 ms each; an interrupted run "
+                 "resumes where it stopped)", pending)
     while limit is None or placed.articles < limit:
         rows = db.execute(
             "SELECT id, title, content_text, published, first_seen FROM articles "
