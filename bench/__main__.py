@@ -28,11 +28,12 @@ from bench.publishing import bench_publish
 from bench.report import Row, isolated, table
 from bench.search import bench_search
 from bench.serving import bench_serving
+from bench.stories import stories_rows
 
 WORKLOADS = ("ingest", "fetch", "fetch-real", "fulltext", "publish", "search", "serve")
 # Only when asked for by --only: they need a download (feedparser's and newspaper4k's
 # source distributions).
-ON_REQUEST = ("parse-corpus", "extraction")
+ON_REQUEST = ("parse-corpus", "extraction", "stories")
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,9 @@ def main() -> None:
             rows += corpus_rows(args.corpus, args.verbose)
         if "extraction" in wanted:
             rows += extraction_rows(Path(args.pages) if args.pages else None, args.verbose)
+        if "stories" in wanted:
+            rows += isolated("stories", stories_rows, folder / "stories", sizes.articles,
+                             Path(args.pages) if args.pages else None)
     print(f"machine: {platform.machine()} {platform.system()}, {os.cpu_count()} cores, Python "
           f"{platform.python_version()}; " + ", ".join(
               f"{name} {version(name)}" for name in (

@@ -40,6 +40,7 @@ from pathlib import Path
 import opencc
 
 from bench.pages import newspaper_pages
+from bench.report import Row
 from feedsvc import archive, stories
 from feedsvc.files import read_article_file
 from feedsvc.models import Config, PublicConfig
@@ -239,6 +240,7 @@ def bench_scale(folder: Path, count: int = 100_000, new: int = 1000) -> dict[str
     ``new`` more, a tenth of them edited copies of recent ones: the cost of one new article
     with ``count`` in the index, and the memory and disk the index takes. The archive is
     generated here; the placing runs in a fresh process, so its peak memory is its own."""
+    folder.mkdir(parents=True, exist_ok=True)
     database = folder / "stories.db"
     _generate(database, count + new)
     out = subprocess.run([sys.executable, "-m", "bench.stories", "place", str(database),
@@ -326,6 +328,29 @@ def _insert_rows(db: sqlite3.Connection, rows: list[tuple[object, ...]]) -> None
         "INSERT INTO articles (uid, title, source_id, source, content_text, published, "
         "updated, first_seen, last_seen, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         rows)
+
+
+def stories_rows(folder: Path, articles: int, pages: Path | None) -> list[Row]:
+    """The table's rows: the labelled set, then the cost at ``articles``."""
+    labelled = bench_labelled(pages)
+    scale = bench_scale(folder, articles)
+    return [
+        Row("stories: copies precision", f"{labelled['copies_precision']:.3f}", "≥ 0.98",
+            f"{labelled['articles']:.0f} labelled articles, {labelled['copy_pairs']:.0f} "
+            "pairs of copies"),
+        Row("stories: copies recall", f"{labelled['copies_recall']:.3f}", "≥ 0.95", ""),
+        Row("stories: coverage precision", f"{labelled['coverage_precision']:.3f}", "≥ 0.85",
+            f"{labelled['links']:.0f} links; recall {labelled['coverage_recall']:.2f} of the "
+            "same-event pairs"),
+        Row(f"stories: placing one new article, {articles:,} in the index",
+            f"{scale['ms_per_new_article']:.2f} ms", "≤ 2 ms",
+            f"1,000 new, {scale['new_copies']:.0f} copies found; the first run over "
+            f"{articles:,}: {scale['first_run_s']:.0f} s"),
+        Row("stories: memory while placing", f"{scale['peak_rss_mb']:.0f} MB", "index ≤ 200 MB",
+            f"the whole process (feedsvc's imports: {scale['rss_at_start_mb']:.0f} MB); the "
+            f"index is on disk: {scale['index_disk_mb']:.0f} MB of a "
+            f"{scale['archive_disk_mb']:.0f} MB archive"),
+    ]
 
 
 if __name__ == "__main__":

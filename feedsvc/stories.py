@@ -45,13 +45,13 @@ COPY_CONTAINMENT = 0.6
 COPY_SIZE_RATIO = 0.1
 MIN_SHINGLES = 12  # fewer: a stub or a caption, too short to call anything a copy of it
 CANDIDATES = 25  # copies measured exactly per article, most shared bands first
-MIN_WHOLE_BANDS = 2
+MIN_OPENING_BANDS = 2  # opening bands shared by a candidate worth measuring
 COVERAGE_SCORE = 0.35
 COVERAGE_MIN_SHARED = 4  # names both articles mention
 COVERAGE_PROBES = 8  # the article's rarest names, looked up for candidates
 COVERAGE_CANDIDATES = 40
 PROBE_MAX_ARTICLES = 300
-BATCH = 200
+BATCH = 1000  # articles per transaction: each commit rewrites the index pages it touched
 
 
 @dataclass(slots=True)
@@ -151,13 +151,17 @@ def _place(db: Archive, article: _Article, config: StoryConfig, indexed: int,
     db.conn.executemany("INSERT OR IGNORE INTO story_bands (key, article_id) VALUES (?, ?)",
                         [(key, article.id) for key in keys])
     if mentioned:
-        links = _link_coverage(db, article, story_id, mentioned, indexed, config)
+        counts = _name_counts(db, mentioned)
+        links = _link_coverage(db, article, story_id, mentioned, counts, indexed, config)
         placed.links += len(links)
         for related_story in links:
             placed.touched.update(members)
             placed.touched.update(_members(db, related_story))
+        # a name already in more articles than a probe may be is never looked up: no
+        # posting (the common names, "china", are most of the rows otherwise)
         db.conn.executemany("INSERT OR IGNORE INTO story_names (name, article_id) "
-                            "VALUES (?, ?)", [(n, article.id) for n in mentioned])
+                            "VALUES (?, ?)", [(n, article.id) for n in mentioned
+                                              if counts.get(n, 0) < PROBE_MAX_ARTICLES])
         db.conn.executemany(
             "INSERT INTO story_name_counts (name, articles) VALUES (?, 1) "
             "ON CONFLICT (name) DO UPDATE SET articles = articles + 1",
@@ -200,10 +204,11 @@ def _closest_copy(db: Archive, article: _Article, shingles: frozenset[str],
     for candidate_id, key in rows:
         counted = hits.setdefault(candidate_id, [0, 0])
         counted[key in lead] += 1
-    # One shared band of the whole text is what texts a fifth alike share now and then;
-    # a copy shares two or more, or the opening (a trimmed copy).
+    # Any band of the whole text is worth measuring (a copy edited throughout may share
+    # only one); one band of the opening is what two articles opening with the same
+    # sentence share, while a trimmed copy shares most of its original's.
     likely = sorted((c for c, (whole, opening) in hits.items()
-                     if whole >= MIN_WHOLE_BANDS or opening),
+                     if whole or opening >= MIN_OPENING_BANDS),
                     key=lambda c: (-sum(hits[c]), c))[:CANDIDATES]
     best: tuple[float, float, int] | None = None
     for candidate_id in likely:
@@ -264,11 +269,12 @@ def _refresh_story(db: Archive, story_id: int) -> list[int]:
 
 
 def _link_coverage(db: Archive, article: _Article, story_id: int,
-                   mentioned: frozenset[str], indexed: int,
+                   mentioned: frozenset[str], known: dict[str, int], indexed: int,
                    config: StoryConfig) -> list[int]:
     """Link the article's story to the stories of earlier articles reporting the same
-    event; returns the stories newly linked (or linked closer)."""
-    counts = _name_counts(db, mentioned)
+    event; returns the stories newly linked (or linked closer). ``known``: how many
+    earlier articles mention each of its names."""
+    counts = dict(known)
     # The rarest names some earlier article mentions too are the probes (a name no other
     # article has finds nothing; one in hundreds of articles is no event's).
     probes = sorted((n for n in mentioned if 0 < counts.get(n, 0) <= PROBE_MAX_ARTICLES),
