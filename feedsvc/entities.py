@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 _CJK_RUN = re.compile(f"[{CJK_LETTERS}]+")
 _SENTENCE_END = re.compile(r"[.!?:;\"“”«»()\[\]]\s*$|^\s*$")
 _TOKEN = re.compile(r"[^\W\d_](?:[\w'’.-]*\w)?|\S")
-CHINESE_LEAD = 1000  # characters of a Chinese text searched for names
+CHINESE_LEAD = 600  # characters of a Chinese text searched for names: two paragraphs or so
 LONGEST_WORD = 8  # characters: CC-CEDICT's longer entries are idioms, not names
 # Capitalised for grammar's sake, or too general to tell one story from another.
 _NOT_NAMES = frozenset(re.findall(r"\S+", """
