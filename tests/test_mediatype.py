@@ -86,3 +86,27 @@ def test_the_same_bytes_are_kept_once_by_their_hash(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == [first.path.name]
     other = store_media(tmp_path, picture("WEBP", (10, 10)), info)
     assert other.new and other.path != first.path
+
+
+def test_the_images_of_an_article_are_found_in_order_once() -> None:
+    from feedsvc.mediarefs import chosen_candidate, image_urls
+
+    content = """<p>Text</p>
+<figure><img src="https://img.example/a.jpg" alt="a" width="640" height="480"
+  srcset="https://img.example/a-320.jpg 320w, https://img.example/a-1280.jpg 1280w,
+          https://img.example/a-800.jpg 800w"><figcaption>A</figcaption></figure>
+<picture><source type="image/svg+xml" srcset="https://img.example/b.svg">
+  <source type="image/webp" srcset="https://img.example/b.webp 1x, https://img.example/b@2x.webp 2x">
+  <img src="https://img.example/b.jpg"></picture>
+<video poster="https://img.example/poster.png" src="https://v.example/v.mp4"></video>
+<img src="data:image/gif;base64,R0lGOD"><img src="https://img.example/a.jpg">
+<img src="javascript:alert(1)">"""
+    assert image_urls(content) == [
+        "https://img.example/a.jpg", "https://img.example/a-1280.jpg",
+        "https://img.example/b@2x.webp", "https://img.example/b.jpg",
+        "https://img.example/poster.png"]
+    assert image_urls(content, limit=2) == ["https://img.example/a.jpg",
+                                            "https://img.example/a-1280.jpg"]
+    assert chosen_candidate("https://x/1.jpg") == "https://x/1.jpg"
+    assert chosen_candidate("") == ""
+    assert image_urls("<p>no pictures</p>") == []
