@@ -28,6 +28,7 @@ from feedsvc.errors import FeedsvcError
 from feedsvc.health import source_health
 from feedsvc.lock import ArchiveLock
 from feedsvc.logs import setup_logging
+from feedsvc.media import media_stats
 from feedsvc.models import Config, FetchReport, FetchStatus, LinkedArticle, SourceConfig
 from feedsvc.pipeline import fetch_sources, ingest_paths, list_sources, publish_site
 from feedsvc.schedule import Selection
@@ -680,6 +681,46 @@ def reindex(ctx: click.Context, rebuild_stories: bool) -> None:
     click.echo(f"reindexed {counted(count, 'article')} in {time.perf_counter() - started:.1f} s")
 
 
+@main.command("media")
+@click.argument("names", nargs=-1, metavar="[SOURCE]...")
+@click.option("--since", type=DateBound(), help="Only articles published on or after DATE.")
+@click.pass_context
+def media_command(ctx: click.Context, names: tuple[str, ...], since: str | None) -> None:
+    """Download the images of archived articles (of these sources, or all whose source
+    keeps media) and keep them in the archive, once each.
+
+    Each image is stored as soon as it is read: stopped, a run continues where it was the
+    next time. Unreachable images are tried again later; unsafe ones are refused."""
+    config = _config(ctx)
+    quiet = ctx.obj["quiet"]
+    bar: Any = None
+
+    def started(total: int) -> None:
+        nonlocal bar
+        if not quiet and total:
+            bar = click.progressbar(length=total, label="images", file=sys.stderr)
+            bar.__enter__()
+
+    try:
+        report, unknown = pipeline.backfill_media(
+            config, names, parse_date(since) if since else None, on_wanted=started,
+            on_done=lambda: bar.update(1) if bar else None)
+    finally:
+        if bar:
+            bar.__exit__(None, None, None)
+    for name in unknown:
+        click.echo(f"{name}: no such source in the archive", err=True)
+    total = sum(report.outcomes.values())
+    if not total:
+        click.echo("no images left to download")
+    else:
+        parts = [f"{count} {status}" for status, count in sorted(report.outcomes.items())]
+        click.echo(f"{counted(total, 'image')}: {', '.join(parts)}; "
+                   f"{counted(report.stored, 'new file')}")
+    if unknown:
+        ctx.exit(1)
+
+
 @main.command("stories")
 @click.option("--since", type=DateBound(), help="Stories with a copy published on or after DATE.")
 @click.option("--min-size", type=click.IntRange(1, None), default=1, show_default=True,
@@ -734,6 +775,7 @@ def stats(ctx: click.Context, as_json: bool) -> None:
     config = _config(ctx)
     with archive.opened(config.database) as db:
         figures = query.archive_stats(db)
+        figures["media"] = media_stats(db)
     figures["database"] = config.database
     figures["database_bytes"] = Path(config.database).stat().st_size
     if as_json:
@@ -745,6 +787,12 @@ def stats(ctx: click.Context, as_json: bool) -> None:
     click.echo(f"full text: {figures['from_pages']:,} from their page, "
                f"{figures['pages_not_used']:,} pages not used (walls, errors, robots.txt), "
                f"{figures['pages_to_retry']:,} to try again")
+    images = figures["media"]
+    click.echo(f"images:    {images['media_files']:,} files kept ({images['media_bytes']:,} "
+               f"bytes), {images.get('images_refused', 0):,} refused, "
+               f"{images.get('images_retry', 0) + images.get('images_wanted', 0):,} waiting, "
+               f"{images.get('images_gone', 0) + images.get('images_failed', 0):,} "
+               "gone or failed")
     click.echo(f"sources:   {figures['sources']}    tags: {figures['tags']}")
     click.echo(f"published: {figures['oldest'] or '-'} .. {figures['newest'] or '-'}")
     click.echo(f"last seen: {figures['last_ingest'] or '-'}")

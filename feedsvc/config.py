@@ -15,6 +15,7 @@ from feedsvc.errors import ConfigError
 from feedsvc.models import (
     Config,
     FetchConfig,
+    MediaConfig,
     PublicConfig,
     RecheckConfig,
     ServerConfig,
@@ -26,12 +27,12 @@ from feedsvc.urls import is_http_url
 DEFAULT_CONFIG = defaults.CONFIG_FILE
 CONFIG_ENV = "FEEDSVC_CONFIG"
 TOP_KEYS = {"database", "inbox", "library", "aliases", "public", "sources", "fetch", "server",
-            "recheck", "stories"}
+            "recheck", "stories", "media"}
 FETCH_KEYS = {"concurrency", "per_host", "timeout", "max_bytes", "user_agent"}
 SERVER_KEYS = {"host", "port", "max_age"}
 DEFAULT_BASE_URL = defaults.BASE_URL
 PUBLIC_KEYS = {"dir", "base_url", "entries_per_feed", "title"}
-SOURCE_KEYS = {"name", "url", "slug", "tags", "every", "lang", "full_text", "robots"}
+SOURCE_KEYS = {"name", "url", "slug", "tags", "every", "lang", "full_text", "robots", "media"}
 FULL_TEXT_MODES = ("auto", "always", "never")
 ROBOTS_MODES = ("obey", "ignore")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
@@ -166,7 +167,34 @@ def load_config(path: str | Path) -> Config:
         server=_server(check, top.get("server")),
         recheck=_recheck(check, top.get("recheck")),
         stories=_stories(check, top.get("stories")),
+        media=_media(check, top.get("media")),
     )
+
+
+MEDIA_KEYS = {"inbox", "max_bytes", "max_per_article", "max_total"}
+MEDIA_MODES = ("keep", "link")
+
+
+def _media(check: _Checker, value: object) -> MediaConfig:
+    """``media: keep`` (or ``link``) for the inbox alone, or a mapping with ``inbox`` and
+    the limits."""
+    if isinstance(value, str):
+        return MediaConfig(inbox=check.choice(value, "media", MEDIA_MODES))
+    entry = check.mapping(value, "media", MEDIA_KEYS)
+    sizes = []
+    for key, default in (("max_bytes", defaults.MEDIA_MAX_BYTES),
+                         ("max_total", defaults.MEDIA_MAX_TOTAL)):
+        size = parse_size(entry.get(key, default))
+        if size is None:
+            raise check.fail(f"media.{key}", f"expected a size like 10MB, got "
+                                             f"{_shown(entry.get(key))}")
+        sizes.append(size)
+    return MediaConfig(
+        inbox=check.choice(entry.get("inbox", "keep"), "media.inbox", MEDIA_MODES),
+        max_bytes=sizes[0], max_total=sizes[1],
+        max_per_article=check.integer(entry.get("max_per_article",
+                                                defaults.MEDIA_MAX_PER_ARTICLE),
+                                      "media.max_per_article", minimum=0))
 
 
 STORY_KEYS = {"copies_window", "coverage_window", "coverage"}
@@ -275,6 +303,7 @@ def _sources(check: _Checker, value: object) -> tuple[SourceConfig, ...]:
                                    FULL_TEXT_MODES),
             robots=check.choice(entry.get("robots", "obey"), f"{key}.robots",
                                 ROBOTS_MODES) == "obey",
+            media=check.choice(entry.get("media", "keep"), f"{key}.media", MEDIA_MODES),
         ))
     return tuple(sources)
 

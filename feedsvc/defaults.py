@@ -39,3 +39,7 @@ RECHECK_CONCURRENCY = 2  # re-checks in flight at once: feeds keep the fetcher's
 # event, can be published.
 STORY_COPIES_WINDOW = 14 * 86400
 STORY_COVERAGE_WINDOW = 3 * 86400
+# Media (issue 23): limits on the images kept with the articles.
+MEDIA_MAX_BYTES = 10 * 1024 * 1024
+MEDIA_MAX_PER_ARTICLE = 30
+MEDIA_MAX_TOTAL = 10 * 1024 ** 3

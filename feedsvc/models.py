@@ -87,6 +87,7 @@ class SourceConfig:
     lang: str | None = None
     full_text: str = "auto"  # auto | always | never: when to fetch an entry's web page
     robots: bool = True  # obey robots.txt for article pages; False: the user may mirror it
+    media: str = "keep"  # keep | link: archive the articles' images, or only link them
 
 
 @dataclass(slots=True, frozen=True)
@@ -104,6 +105,16 @@ class FetchConfig:
     timeout_seconds: float = defaults.FETCH_TIMEOUT_SECONDS
     max_bytes: int = defaults.FETCH_MAX_BYTES
     user_agent: str = ""  # empty: "feedsvc/<version> (+<project url>)"
+
+
+@dataclass(slots=True, frozen=True)
+class MediaConfig:
+    """Keeping the articles' images in the archive (issue 23)."""
+
+    inbox: str = "keep"  # keep | link, for articles of the inbox and the library
+    max_bytes: int = defaults.MEDIA_MAX_BYTES  # per file
+    max_per_article: int = defaults.MEDIA_MAX_PER_ARTICLE
+    max_total: int = defaults.MEDIA_MAX_TOTAL  # bytes of the whole media folder
 
 
 @dataclass(slots=True, frozen=True)
@@ -148,6 +159,7 @@ class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     recheck: RecheckConfig = field(default_factory=RecheckConfig)
     stories: StoryConfig = field(default_factory=StoryConfig)
+    media: MediaConfig = field(default_factory=MediaConfig)
 
 
 class SaveStatus(StrEnum):

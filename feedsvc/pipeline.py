@@ -30,13 +30,14 @@ from feedsvc import (
     subscriptions,
 )
 from feedsvc.archive import Archive
-from feedsvc.dates import utc_now
+from feedsvc.dates import format_date, utc_now
 from feedsvc.discover import Discovery, discover
 from feedsvc.errors import FeedsvcError
 from feedsvc.fetch import Fetcher
 from feedsvc.files import iter_article_files, read_article_file
 from feedsvc.health import render_health_feed, render_sources_page, source_health
 from feedsvc.history import publish_changes, publish_history
+from feedsvc.media import MediaReport, download_all, due_downloads, want_images
 from feedsvc.models import (
     Config,
     FeedInfo,
@@ -253,6 +254,40 @@ def reindex(config: Config) -> int:
     """Rebuild the search index: text rewritten in a worker process, written here."""
     with archive.opened(config.database) as db, worker_pool(1) as pool:
         return searchindex.rebuild_search(db, submit=pool.submit)
+
+
+def backfill_media(config: Config, names: Iterable[str] = (), since: datetime | None = None,
+                   on_wanted: Callable[[int], None] | None = None,
+                   on_done: Callable[[], None] | None = None,
+                   now: Callable[[], datetime] = utc_now) -> tuple[MediaReport, list[str]]:
+    """Find the images of archived articles (of these sources, published since then) whose
+    source keeps media, and download those not downloaded yet. Each result is stored as it
+    arrives: stopped, a run continues where it was. Returns the report and the names given
+    that are no source."""
+    wanted = set(names)
+    with archive.opened(config.database) as db:
+        sources = {row[0]: row[1] for row in db.execute("SELECT name, slug FROM sources")}
+        unknown = sorted(n for n in wanted if n not in sources and n not in sources.values())
+        chosen = [name for name, slug in sources.items()
+                  if not wanted or name in wanted or slug in wanted]
+        configured = {s.name: s.media for s in config.sources}
+        keeping = [n for n in chosen if configured.get(n, config.media.inbox) == "keep"]
+        report = MediaReport()
+        with db.transaction():
+            for start in range(0, len(keeping), 500):
+                chunk = keeping[start:start + 500]
+                marks = ", ".join("?" for _ in chunk)
+                rows = db.execute(
+                    f"SELECT id, content_html FROM articles WHERE source IN ({marks})"
+                    + (" AND published >= ?" if since else "") + " ORDER BY id",
+                    [*chunk, *([format_date(since)] if since else [])]).fetchall()
+                report.wanted += want_images(db, rows, config.media.max_per_article, now())
+            jobs = due_downloads(db, now())
+        if on_wanted:
+            on_wanted(len(jobs))
+        done = asyncio.run(download_all(db, config, jobs, now, on_done))
+        done.wanted = report.wanted
+    return done, unknown
 
 
 def reindex_stories(config: Config) -> stories.Placed:

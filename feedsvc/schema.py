@@ -261,8 +261,23 @@ def _v10(archive: Archive) -> None:
         articles INTEGER NOT NULL) WITHOUT ROWID""")
 
 
+def _v11(archive: Archive) -> None:
+    """Media (issue 23): each image URL an article shows, and what became of it."""
+    archive.conn.execute("""CREATE TABLE media (
+        url TEXT PRIMARY KEY, status TEXT NOT NULL DEFAULT 'wanted', reason TEXT,
+        digest TEXT, media_type TEXT, extension TEXT, bytes INTEGER, width INTEGER,
+        height INTEGER, attempts INTEGER NOT NULL DEFAULT 0, next_try TEXT,
+        first_used TEXT NOT NULL, last_used TEXT NOT NULL, fetched TEXT)""")
+    archive.conn.execute("CREATE INDEX media_status ON media (status, next_try)")
+    archive.conn.execute("CREATE INDEX media_digest ON media (digest)")
+    archive.conn.execute("""CREATE TABLE article_media (
+        article_id INTEGER NOT NULL, url TEXT NOT NULL, position INTEGER NOT NULL,
+        PRIMARY KEY (article_id, url)) WITHOUT ROWID""")
+    archive.conn.execute("CREATE INDEX article_media_url ON article_media (url)")
+
+
 MIGRATIONS: list[Callable[[Archive], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9,
-                                               _v10]
+                                               _v10, _v11]
 
 
 def migrate(db: Archive) -> None:

@@ -1,0 +1,184 @@
+"""Images kept with their articles (issue 23): ``feedsvc media`` downloads the images of
+archived articles from a real server on 127.0.0.1, keeps each once by content, refuses what
+is not a safe raster image, and records what it could not reach for later."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from click.testing import Result
+from PIL import Image
+
+from .conftest import CONFIG_TEXT, free_port
+from .feedserver import FeedServer, Reply
+from .test_mediatype import png_header
+
+Cli = Callable[..., Result]
+
+
+def png(size: tuple[int, int] = (40, 30), colour: tuple[int, int, int] = (10, 120, 200)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, "PNG")
+    return out.getvalue()
+
+
+def post(inbox: Path, name: str, source: str, images: list[str]) -> None:
+    figures = "\n".join(f'<figure><img src="{url}" alt="picture {n}" width="40" height="30">'
+                        f"<figcaption>Caption {n}</figcaption></figure>"
+                        for n, url in enumerate(images))
+    (inbox / f"{name}.md").write_text(
+        f'---\ntitle: "{name}"\ndate: 2026-11-01T08:00:00Z\nfrom: https://news.example/{name}\n'
+        f"tags: [ {source} ]\n---\n<p>The words of {name}.</p>\n{figures}\n", "utf-8")
+
+
+def media_rows(project: Path) -> dict[str, tuple[str, str | None, str | None]]:
+    with sqlite3.connect(project / "archive" / "archive.db") as db:
+        return {url: (status, reason, digest) for url, status, reason, digest in
+                db.execute("SELECT url, status, reason, digest FROM media")}
+
+
+def kept_files(project: Path) -> list[Path]:
+    return sorted(p for p in (project / "archive" / "media").rglob("*")
+                  if p.is_file() and not p.name.startswith("."))
+
+
+def test_images_are_kept_once_and_shared(project: Path, inbox: Path, cli: Cli,
+                                         feed_server: FeedServer) -> None:
+    shared = feed_server.serve("/img/shared.png", Reply(body=png(), headers={
+        "Content-Type": "image/png"}))
+    own = feed_server.serve("/img/own.jpg", Reply(body=png((20, 20)), headers={
+        "Content-Type": "image/jpeg"}))  # a PNG served as JPEG: the bytes decide
+    post(inbox, "first", "Outlet", [shared, own])
+    post(inbox, "second", "Outlet", [shared])
+    assert cli("ingest").exit_code == 0
+    result = cli("media")
+    assert result.exit_code == 0, result.output
+    assert "2 images: 2 kept; 2 new files" in result.output
+    assert len(feed_server.seen("/img/shared.png")) == 1  # shared: downloaded once
+    rows = media_rows(project)
+    assert {status for status, _, _ in rows.values()} == {"kept"}
+    files = kept_files(project)
+    assert len(files) == 2 and {f.suffix for f in files} == {".png"}
+    digest = rows[shared][2]
+    assert digest and files[[f.parent.name + f.stem for f in files].index(digest)]
+    with sqlite3.connect(project / "archive" / "archive.db") as db:
+        assert db.execute("SELECT count(*) FROM article_media WHERE url = ?",
+                          [shared]).fetchone()[0] == 2
+        html = db.execute("SELECT content_html FROM articles WHERE title = 'first'").fetchone()[0]
+    assert shared in html  # the article keeps its original URLs
+    again = cli("media")
+    assert again.exit_code == 0 and "no images left to download" in again.output
+    assert len(feed_server.seen("/img/shared.png")) == 1
+    stats = cli("stats")
+    assert "images:    2 files kept" in stats.output
+
+
+def test_unsafe_files_are_refused_with_a_reason_and_the_article_stays(
+        project: Path, inbox: Path, cli: Cli, feed_server: FeedServer) -> None:
+    config = project / "config.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "media:\n  max_bytes: 4KB\n",
+                      encoding="utf-8")
+    evil = feed_server.serve("/img/evil.svg", Reply(body=(
+        b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)">'
+        b"<script>alert(document.cookie)</script></svg>"),
+        headers={"Content-Type": "image/svg+xml"}))
+    fake = feed_server.serve("/img/fake.png", Reply(
+        body=b"<!DOCTYPE html><html><body>Sign in</body></html>",
+        headers={"Content-Type": "image/png"}))
+    bomb = feed_server.serve("/img/bomb.png", Reply(body=png_header(50_000, 50_000),
+                                                    headers={"Content-Type": "image/png"}))
+    noise = Image.effect_noise((200, 200), 90).convert("RGB")
+    out = io.BytesIO()
+    noise.save(out, "PNG")
+    big = feed_server.serve("/img/big.png", Reply(body=out.getvalue(),
+                                                  headers={"Content-Type": "image/png"}))
+    good = feed_server.serve("/img/good.png", Reply(body=png(),
+                                                    headers={"Content-Type": "image/png"}))
+    post(inbox, "hostile", "Outlet", [evil, fake, bomb, big, good])
+    assert cli("ingest").exit_code == 0
+    result = cli("media")
+    assert result.exit_code == 0, result.output
+    rows = media_rows(project)
+    assert rows[good][0] == "kept"
+    for url, reason in ((evil, "SVG"), (fake, "markup"), (bomb, "image bomb"),
+                        (big, "over the limit")):
+        status, said, digest = rows[url]
+        assert status == "refused" and said and reason in said, (url, said)
+        assert digest is None
+    assert len(kept_files(project)) == 1
+    with sqlite3.connect(project / "archive" / "archive.db") as db:
+        text = db.execute("SELECT content_text FROM articles").fetchone()[0]
+    assert "The words of hostile." in text
+
+
+def test_missing_and_unreachable_images_are_recorded_and_tried_later(
+        project: Path, inbox: Path, cli: Cli, feed_server: FeedServer) -> None:
+    gone = feed_server.serve("/img/gone.png", Reply(404, b"not found"))
+    busy = feed_server.serve("/img/busy.png", Reply(503, b"busy"))
+    closed = f"http://127.0.0.1:{free_port()}/img/nobody.png"  # nothing listens there
+    post(inbox, "unlucky", "Outlet", [gone, busy, closed])
+    assert cli("ingest").exit_code == 0
+    result = cli("media")
+    assert result.exit_code == 0, result.output  # quietly: nothing is wrong with the archive
+    assert "Traceback" not in result.output
+    rows = media_rows(project)
+    assert rows[gone][:2] == ("gone", "HTTP 404 Not Found")
+    assert rows[busy][0] == "retry" and rows[closed][0] == "retry"
+    with sqlite3.connect(project / "archive" / "archive.db") as db:
+        tries = dict(db.execute("SELECT url, next_try FROM media WHERE status = 'retry'"))
+    assert all(tries.values())
+    again = cli("media")  # not due yet: nothing is requested again
+    assert "no images left to download" in again.output
+    assert len(feed_server.seen("/img/busy.png")) == 1
+
+
+def test_a_source_that_links_media_downloads_none(project: Path, inbox: Path, cli: Cli,
+                                                  feed_server: FeedServer) -> None:
+    (project / "config.yaml").write_text(CONFIG_TEXT.format(entries=50) + "media: link\n",
+                                         encoding="utf-8")
+    image = feed_server.serve("/img/a.png", Reply(body=png()))
+    post(inbox, "linked", "Outlet", [image])
+    assert cli("ingest").exit_code == 0
+    result = cli("media")
+    assert result.exit_code == 0 and "no images left to download" in result.output
+    assert feed_server.seen("/img/a.png") == []
+
+
+def test_a_killed_backfill_loses_and_duplicates_nothing(project: Path, inbox: Path,
+                                                        cli: Cli,
+                                                        feed_server: FeedServer) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    (project / "config.yaml").write_text(
+        CONFIG_TEXT.format(entries=50) + "fetch:\n  concurrency: 2\n  per_host: 2\n",
+        encoding="utf-8")
+    urls = [feed_server.serve(f"/img/{n}.png", Reply(body=png(colour=(n, 0, 0)), delay=0.3,
+                                                     headers={"Content-Type": "image/png"}))
+            for n in range(16)]
+    for n in range(8):
+        post(inbox, f"story{n}", "Outlet", urls[2 * n:2 * n + 2])
+    assert cli("ingest").exit_code == 0
+    proc = subprocess.Popen([sys.executable, "-m", "feedsvc", "--config",
+                             str(project / "config.yaml"), "media"], cwd=project,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.6)  # 2 at a time, 0.3 s each: a few are done, the rest not
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    done = [url for url, (status, _, _) in media_rows(project).items() if status == "kept"]
+    assert 0 < len(done) < 16
+    result = cli("media")
+    assert result.exit_code == 0, result.output
+    rows = media_rows(project)
+    assert {status for status, _, _ in rows.values()} == {"kept"}
+    assert len(kept_files(project)) == 16  # one file each, none twice
+    for url in done:  # what was kept before the kill was not downloaded again
+        assert len(feed_server.seen(urlsplit(url).path)) == 1
+    for n in range(16):  # and nothing was downloaded more than twice
+        assert 1 <= len(feed_server.seen(f"/img/{n}.png")) <= 2
