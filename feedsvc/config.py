@@ -31,7 +31,7 @@ TOP_KEYS = {"database", "inbox", "library", "aliases", "public", "sources", "fet
 FETCH_KEYS = {"concurrency", "per_host", "timeout", "max_bytes", "user_agent"}
 SERVER_KEYS = {"host", "port", "max_age"}
 DEFAULT_BASE_URL = defaults.BASE_URL
-PUBLIC_KEYS = {"dir", "base_url", "entries_per_feed", "title"}
+PUBLIC_KEYS = {"dir", "base_url", "entries_per_feed", "title", "media"}
 SOURCE_KEYS = {"name", "url", "slug", "tags", "every", "lang", "full_text", "robots", "media"}
 FULL_TEXT_MODES = ("auto", "always", "never")
 ROBOTS_MODES = ("obey", "ignore")
@@ -160,6 +160,8 @@ def load_config(path: str | Path) -> Config:
                 public.get("entries_per_feed", defaults.ENTRIES_PER_FEED),
                 "public.entries_per_feed"),
             title=check.text(public.get("title", defaults.SITE_TITLE), "public.title"),
+            media=check.choice(public.get("media", "local"), "public.media",
+                               ("local", "original")),
         ),
         sources=_sources(check, top.get("sources")),
         aliases=_aliases(check, top.get("aliases")),

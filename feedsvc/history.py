@@ -20,9 +20,11 @@ from feedsvc import query
 from feedsvc.archive import Archive
 from feedsvc.atom import History, render_feed
 from feedsvc.jsonfeed import render_json_feed
+from feedsvc.mediapublish import kept_media, localize
 from feedsvc.models import Change, FeedInfo, FeedPage, PublicConfig, StoredArticle
 from feedsvc.publish import STYLESHEET, feed_url, write_file
 from feedsvc.webpages import Slugs, page_of, pages_of, render_listing
+from feedsvc.webpath import href
 
 
 def archive_pages(total: int, per_page: int) -> int:
@@ -45,7 +47,7 @@ def publish_history(db: Archive, public: PublicConfig, feed: FeedInfo,
     changed = None if changed is None else set(changed)
     for page, articles in (_every_page(db, top, per_page) if changed is None
                            else _pages_holding(db, top, per_page, changed)):
-        paths = write_page(public, page, articles, slugs)
+        paths = write_page(public, page, with_media(db, public, articles), slugs)
         if feed.kind == "all":  # every article is in it once: its page is written here
             paths += write_article_pages(public, articles if changed is None else [
                 a for a in articles if a.id in changed], slugs, db)
@@ -122,9 +124,28 @@ def write_article_pages(public: PublicConfig, articles: list[StoredArticle],
     changes = query.changes_of(db, [a.id for a in articles
                                     if a.revision > 1 or a.vanished_at])
     links = query.story_links(db, [a.id for a in articles])
+    # a page shows the archived copy of an image whenever there is one
+    kept = kept_media(db, [a.id for a in articles])
+    articles = [replace(a, content_html=localize(a.content_html, {
+        url: href(page_of(a), path) for url, path in kept[a.id].items()}))
+        if a.id in kept else a for a in articles]
     return [path if write_file(root / path, data) else None
             for path, data in pages_of(articles, slugs, public.title, public.base_url,
                                        changes, links)]
+
+
+def with_media(db: Archive, public: PublicConfig,
+               articles: list[StoredArticle]) -> list[StoredArticle]:
+    """Feed entries pointing at the archived copies of their images (``public.media:
+    local``), by absolute address: a feed reader has no page to resolve a path against."""
+    if public.media != "local":
+        return articles
+    kept = kept_media(db, [a.id for a in articles])
+    if not kept:
+        return articles
+    return [replace(a, content_html=localize(a.content_html, {
+        url: feed_url(public.base_url, path) for url, path in kept[a.id].items()}))
+        if a.id in kept else a for a in articles]
 
 
 def publish_changes(db: Archive, public: PublicConfig,

@@ -96,6 +96,7 @@ class PublicConfig:
     base_url: str
     entries_per_feed: int = defaults.ENTRIES_PER_FEED
     title: str = defaults.SITE_TITLE
+    media: str = "local"  # local | original: where feeds point images kept in the archive
 
 
 @dataclass(slots=True, frozen=True)

@@ -37,7 +37,14 @@ from feedsvc.fetch import Fetcher
 from feedsvc.files import iter_article_files, read_article_file
 from feedsvc.health import render_health_feed, render_sources_page, source_health
 from feedsvc.history import publish_changes, publish_history
-from feedsvc.media import MediaReport, download_all, due_downloads, want_images
+from feedsvc.media import (
+    MediaReport,
+    download_all,
+    due_downloads,
+    media_root,
+    want_images,
+)
+from feedsvc.mediapublish import all_kept_paths, copy_media, kept_media
 from feedsvc.models import (
     Config,
     FeedInfo,
@@ -174,6 +181,11 @@ def publish_site(config: Config, db: Archive | None = None,
     # New articles join their stories first: the pages of the copies they join, and of the
     # coverage they link, list them.
     placed = stories.cluster_pending(db, config.stories) if db.writable else None
+    # the archived images the pages and feeds point at (issue 23)
+    kept = kept_media(db, changed) if changed is not None else None
+    report.written += copy_media(public.dir, media_root(config), (
+        path for targets in kept.values() for path in targets.values()) if kept is not None
+        else all_kept_paths(db))
     feeds = query.list_feeds(db)
     if changed is not None:
         changed = sorted(set(changed) | (placed.touched if placed else set()))

@@ -45,7 +45,15 @@ CONTENT_TYPES = {
     ".xsl": "application/xslt+xml; charset=utf-8",
     ".css": "text/css; charset=utf-8",
     ".txt": "text/plain; charset=utf-8",
+    # archived images (issue 23): only these types are ever kept
+    ".jpg": "image/jpeg", ".png": "image/png", ".gif": "image/gif", ".webp": "image/webp",
+    ".avif": "image/avif",
 }
+# Archived images never change (their name is their content's hash), and are sandboxed:
+# even a file that got past the checks could run nothing.
+MEDIA_PREFIX = "/media/"
+MEDIA_HEADERS = [(b"cache-control", b"public, max-age=31536000, immutable"),
+                 (b"content-security-policy", b"sandbox; default-src 'none'")]
 GZIP_MIN = 1024  # smaller bodies gain nothing from compression
 CACHE_BYTES = 64 * 1024 * 1024  # bodies kept in memory (plain + gzip), least recently used out
 CACHE_FILE_MAX = 8 * 1024 * 1024  # larger files are read per request, never cached
@@ -142,7 +150,8 @@ class PublicFiles:
         content_type = CONTENT_TYPES.get(os.path.splitext(real)[1].lower(),
                                          "application/octet-stream")
         gzipped = None
-        if len(body) >= GZIP_MIN and not content_type.startswith("application/octet"):
+        if len(body) >= GZIP_MIN and not content_type.startswith(("application/octet",
+                                                                    "image/")):
             gzipped = gzip.compress(body, compresslevel=6, mtime=0)
         entry = CachedFile(
             key=key, body=body, gzipped=gzipped,
@@ -192,9 +201,11 @@ class PublicFiles:
             return _not_found()
         use_gzip = entry.gzipped is not None and _accepts_gzip(headers.get(b"accept-encoding"))
         etag = entry.etag[:-1] + '-gz"' if use_gzip else entry.etag
+        media = path.startswith(MEDIA_PREFIX)
         common = [
             (b"etag", etag.encode()),
             (b"last-modified", entry.last_modified.encode()),
+            MEDIA_HEADERS[0] if media else
             (b"cache-control", f"public, max-age={self.max_age}".encode()),
             (b"vary", b"accept-encoding"),
         ]
@@ -208,6 +219,8 @@ class PublicFiles:
             out.append((b"content-encoding", b"gzip"))
         if entry.content_type.startswith("text/html"):
             out.append((b"content-security-policy", HTML_POLICY.encode()))
+        elif media:
+            out.append(MEDIA_HEADERS[1])
         return 200, out, b"" if method == "HEAD" else body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -182,3 +182,83 @@ def test_a_killed_backfill_loses_and_duplicates_nothing(project: Path, inbox: Pa
         assert len(feed_server.seen(urlsplit(url).path)) == 1
     for n in range(16):  # and nothing was downloaded more than twice
         assert 1 <= len(feed_server.seen(f"/img/{n}.png")) <= 2
+
+
+def published_page(project: Path, name: str) -> tuple[Path, str]:
+    from feedsvc.webpath import article_path
+
+    with sqlite3.connect(project / "archive" / "archive.db") as db:
+        uid, url = db.execute("SELECT uid, url FROM articles WHERE title = ?",
+                              [name]).fetchone()
+    path = project / "archive" / "public" / article_path(uid, url)
+    return path, path.read_text(encoding="utf-8")
+
+
+def test_pages_and_feeds_point_at_the_archived_copies(project: Path, inbox: Path, cli: Cli,
+                                                      feed_server: FeedServer) -> None:
+    import feedparser
+    import html5lib
+
+    image = feed_server.serve("/img/photo.png", Reply(body=png(), headers={
+        "Content-Type": "image/png"}))
+    post(inbox, "pictured", "Outlet", [image])
+    assert cli("ingest").exit_code == 0 and cli("media").exit_code == 0
+    assert cli("publish").exit_code == 0
+    page, text = published_page(project, "pictured")
+    document = html5lib.parse(text)
+    images = [img for img in document.iter("{http://www.w3.org/1999/xhtml}img")]
+    assert len(images) == 1
+    local = page.parent / images[0].get("src")
+    assert local.resolve().is_file()  # the page's image is the archived copy
+    assert local.read_bytes() == png()
+    assert images[0].get("alt") == "picture 0" and images[0].get("width") == "40"
+    assert "Caption 0" in text and image not in text  # the caption stays, the URL is ours
+    feed = feedparser.parse((project / "archive" / "public" / "all.xml").read_bytes())
+    content = feed.entries[0].content[0].value
+    assert "http://127.0.0.1:8080/media/" in content and image not in content
+    # The outlet deletes the image: the page is still complete.
+    feed_server.serve("/img/photo.png", Reply(404, b"gone"))
+    assert cli("publish").exit_code == 0
+    assert (page.parent / images[0].get("src")).resolve().is_file()
+
+
+def test_public_media_original_keeps_feeds_on_the_originals(project: Path, inbox: Path,
+                                                            cli: Cli,
+                                                            feed_server: FeedServer) -> None:
+    import feedparser
+
+    config = project / "config.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "  entries_per_feed: 50\n", "  entries_per_feed: 50\n  media: original\n"),
+        encoding="utf-8")
+    image = feed_server.serve("/img/photo.png", Reply(body=png()))
+    post(inbox, "pictured", "Outlet", [image])
+    assert cli("ingest").exit_code == 0 and cli("media").exit_code == 0
+    assert cli("publish").exit_code == 0
+    feed = feedparser.parse((project / "archive" / "public" / "all.xml").read_bytes())
+    assert image in feed.entries[0].content[0].value
+    _, text = published_page(project, "pictured")
+    assert "../../media/" in text  # pages use the archived copy whenever there is one
+
+
+def test_archived_images_are_served_sandboxed_and_immutable(project: Path, inbox: Path,
+                                                            cli: Cli,
+                                                            feed_server: FeedServer) -> None:
+    from starlette.testclient import TestClient
+
+    from feedsvc.server import create_app
+
+    image = feed_server.serve("/img/photo.png", Reply(body=png()))
+    post(inbox, "pictured", "Outlet", [image])
+    assert cli("ingest").exit_code == 0 and cli("media").exit_code == 0
+    assert cli("publish").exit_code == 0
+    public = project / "archive" / "public"
+    (file,) = [p for p in (public / "media").rglob("*.png")]
+    client = TestClient(create_app(public))
+    response = client.get("/" + file.relative_to(public).as_posix())
+    assert response.status_code == 200 and response.content == png()
+    assert response.headers["content-type"] == "image/png"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["content-security-policy"].startswith("sandbox")
+    assert "immutable" in response.headers["cache-control"]
+    assert "content-encoding" not in response.headers
