@@ -717,6 +717,9 @@ def media_command(ctx: click.Context, names: tuple[str, ...], since: str | None)
         parts = [f"{count} {status}" for status, count in sorted(report.outcomes.items())]
         click.echo(f"{counted(total, 'image')}: {', '.join(parts)}; "
                    f"{counted(report.stored, 'new file')}")
+    if report.evicted:
+        click.echo(f"{counted(report.evicted, 'old file')} removed to stay within "
+                   "media.max_total")
     if unknown:
         ctx.exit(1)
 

@@ -37,6 +37,15 @@ from feedsvc.dates import parse_date, utc_now
 from feedsvc.errors import FeedsvcError
 from feedsvc.fetch import Fetcher
 from feedsvc.inbox import InboxWatcher
+from feedsvc.media import (
+    articles_showing,
+    download,
+    due_downloads,
+    evict,
+    media_root,
+    record,
+    scan_new_articles,
+)
 from feedsvc.metrics import Metrics
 from feedsvc.models import Config, FetchReport, FetchStatus, IngestReport, SourceState
 from feedsvc.pipeline import BATCH, ingest_files, publish_site, synced_sources
@@ -55,6 +64,9 @@ PUBLISH_QUIET = 1.0  # publish once no change has come for this long...
 PUBLISH_MAX_DELAY = 10.0  # ...or this long after the first unpublished change
 START_SPREAD = 5.0  # seconds over which the first fetches of all sources are spread
 RECHECK_EVERY = 300  # seconds between looks for due re-checks
+MEDIA_EVERY = 60  # seconds between rounds of image downloads
+MEDIA_PER_ROUND = 100
+MEDIA_BUDGET = 60  # seconds a round may take
 SUBSCRIPTIONS_EVERY = 2.0  # seconds between looks at the archive's subscriptions
 SHUTDOWN_GRACE = 3.0  # seconds open HTTP connections get to finish
 
@@ -269,6 +281,7 @@ class Daemon:
         await self._inbox_pass(settle=0.0)
         await asyncio.gather(*(self._fetch_source(slug) for slug in self.states))
         await self._scheduled_recheck()  # the due re-checks too, for cron (issue 20)
+        await self._scheduled_media()  # and the images of what was archived (issue 23)
         await self._publish()
 
     async def _load_sources(self) -> None:
@@ -291,6 +304,10 @@ class Daemon:
         scheduler.add_job(self._scheduled_recheck, IntervalTrigger(seconds=RECHECK_EVERY),
                           id="recheck", name="re-check articles at their outlets",
                           next_run_time=now + timedelta(seconds=60), replace_existing=True)
+        scheduler.add_job(self._scheduled_media, IntervalTrigger(seconds=MEDIA_EVERY),
+                          id="media", name="keep the images of archived articles",
+                          next_run_time=now + timedelta(seconds=MEDIA_EVERY),
+                          replace_existing=True)
         scheduler.start()
         self.scheduler = scheduler
         self.metrics.scheduler_up.set(1)
@@ -456,6 +473,38 @@ class Daemon:
             await run_rechecks(jobs, self.fetcher, self.pool, self._write, now,
                                self.config.recheck, done)
         self._changed(touched)
+
+    async def _scheduled_media(self) -> None:
+        """The images of newly archived articles, and those due again (issue 23): after the
+        articles are stored, never in their way; at most ``MEDIA_PER_ROUND`` a round and
+        ``MEDIA_BUDGET`` seconds, so a slow image host holds up nothing else for long."""
+        if self.fetcher is None or self._stopping.is_set():
+            return
+        await self._write(scan_new_articles, self.config)
+        jobs = await self._write(due_downloads, utc_now(), MEDIA_PER_ROUND)
+        if not jobs:
+            return
+        kept: list[str] = []
+        fetcher = self.fetcher
+        root = media_root(self.config)
+        max_bytes = self.config.media.max_bytes
+
+        async def one(url: str, attempts: int) -> None:
+            outcome = await download(fetcher, url, max_bytes)
+            await self._write(record, root, url, attempts, outcome, utc_now())
+            if outcome.status == "kept":
+                kept.append(url)
+
+        try:
+            async with asyncio.timeout(MEDIA_BUDGET):
+                await asyncio.gather(*(one(url, attempts) for url, attempts in jobs))
+        except TimeoutError:
+            log.info("images: the round's %d s are up; the rest wait for the next",
+                     MEDIA_BUDGET, extra={"event": "media-budget"})
+        if kept:
+            log.info("images: %d kept", len(kept), extra={"event": "media", "kept": len(kept)})
+            self._changed(await self._write(articles_showing, kept))
+            await self._write(evict, root, self.config.media.max_total, utc_now())
 
     def _changed(self, article_ids: list[int]) -> None:
         if article_ids:

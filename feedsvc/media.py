@@ -41,6 +41,7 @@ class MediaReport:
     wanted: int = 0  # image URLs newly found in the articles
     downloaded: int = 0
     stored: int = 0  # new files (the others' bytes were kept already)
+    evicted: int = 0  # files removed to stay within media.max_total
     outcomes: dict[str, int] = field(default_factory=dict)
 
     def count(self, status: str) -> None:
@@ -55,13 +56,12 @@ class Outcome:
     body: bytes = b""
 
 
-def want_images(db: Archive, articles: Iterable[tuple[int, str]], per_article: int,
-                now: datetime) -> int:
-    """Record the images of these (id, content_html) articles; returns how many image URLs
-    were new."""
-    when = format_date(now)
+def want_images(db: Archive, articles: Iterable[tuple[int, str, str]], per_article: int) -> int:
+    """Record the images of these (id, content_html, first_seen) articles; an image's
+    ``first_used`` and ``last_used`` are the arrival times of the first and the latest
+    article showing it. Returns how many image URLs were new."""
     new = 0
-    for article_id, content_html in articles:
+    for article_id, content_html, when in articles:
         for position, url in enumerate(image_urls(content_html or "", per_article)):
             db.execute("INSERT OR IGNORE INTO article_media (article_id, url, position) "
                        "VALUES (?, ?, ?)", [article_id, url, position])
@@ -75,15 +75,42 @@ def want_images(db: Archive, articles: Iterable[tuple[int, str]], per_article: i
     return new
 
 
-def due_downloads(db: Archive, now: datetime, urls: Iterable[str] | None = None) -> list[
+def scan_new_articles(db: Archive, config: Config, limit: int = 500) -> int:
+    """Look for the images of articles archived since the last look (of sources that keep
+    media; the others are marked looked at too). Returns how many image URLs are new."""
+    rows = db.execute("SELECT id, content_html, source, first_seen FROM articles WHERE id "
+                      "NOT IN (SELECT article_id FROM media_scanned) ORDER BY id LIMIT ?",
+                      [limit]).fetchall()
+    if not rows:
+        return 0
+    modes = {s.name: s.media for s in config.sources}
+    with db.transaction():
+        new = want_images(db, [(r[0], r[1], r[3]) for r in rows
+                               if modes.get(r[2], config.media.inbox) == "keep"],
+                          config.media.max_per_article)
+        db.conn.executemany("INSERT OR IGNORE INTO media_scanned (article_id) VALUES (?)",
+                            [(r[0],) for r in rows])
+    return new
+
+
+def articles_showing(db: Archive, urls: Iterable[str]) -> list[int]:
+    """The articles that show these images (their pages change when one is kept)."""
+    found: set[int] = set()
+    urls = list(urls)
+    for start in range(0, len(urls), 500):
+        chunk = urls[start:start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        found |= {r[0] for r in db.execute(
+            f"SELECT article_id FROM article_media WHERE url IN ({marks})", chunk)}
+    return sorted(found)
+
+
+def due_downloads(db: Archive, now: datetime, limit: int | None = None) -> list[
         tuple[str, int]]:
     """(url, attempts so far) of the images waiting for a download, newest use first."""
     rows = db.execute("SELECT url, attempts FROM media WHERE status IN ('wanted', 'retry') "
-                      "AND (next_try IS NULL OR next_try <= ?) ORDER BY last_used DESC, url",
-                      [format_date(now)]).fetchall()
-    if urls is not None:
-        wanted = set(urls)
-        rows = [r for r in rows if r[0] in wanted]
+                      "AND (next_try IS NULL OR next_try <= ?) ORDER BY last_used DESC, url "
+                      "LIMIT ?", [format_date(now), -1 if limit is None else limit]).fetchall()
     return [(r[0], r[1]) for r in rows]
 
 
@@ -168,3 +195,30 @@ def media_stats(db: Archive) -> dict[str, int]:
                              "max(bytes) AS bytes FROM media WHERE status = 'kept' "
                              "GROUP BY digest)").fetchone()
     return {**stats, "media_files": files, "media_bytes": size}
+
+
+RECENT = timedelta(days=30)  # an image used by an article this recent is never evicted
+
+
+def evict(db: Archive, root: Path, max_total: int, now: datetime) -> int:
+    """Keep the media folder within ``max_total`` bytes: the files whose last use is
+    oldest go first, but never one an article of the last 30 days shows. The articles are
+    untouched (their HTML has the original URLs); their pages point back at the originals.
+    Returns how many files were removed."""
+    files = db.execute("SELECT digest, extension, max(bytes), max(last_used) FROM media "
+                       "WHERE status = 'kept' GROUP BY digest ORDER BY 4, 1").fetchall()
+    total = sum(size or 0 for _, _, size, _ in files)
+    recent = format_date(now - RECENT)
+    removed = 0
+    for digest, extension, size, last_used in files:
+        if total <= max_total:
+            break
+        if last_used >= recent:
+            continue
+        with db.transaction():
+            db.execute("UPDATE media SET status = 'evicted', reason = ? WHERE digest = ?",
+                       [f"removed to keep media within {max_total:,} bytes", digest])
+            (root / digest[:2] / f"{digest[2:]}.{extension}").unlink(missing_ok=True)
+        total -= size or 0
+        removed += 1
+    return removed

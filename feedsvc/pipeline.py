@@ -41,6 +41,7 @@ from feedsvc.media import (
     MediaReport,
     download_all,
     due_downloads,
+    evict,
     media_root,
     want_images,
 )
@@ -290,15 +291,16 @@ def backfill_media(config: Config, names: Iterable[str] = (), since: datetime | 
                 chunk = keeping[start:start + 500]
                 marks = ", ".join("?" for _ in chunk)
                 rows = db.execute(
-                    f"SELECT id, content_html FROM articles WHERE source IN ({marks})"
-                    + (" AND published >= ?" if since else "") + " ORDER BY id",
+                    f"SELECT id, content_html, first_seen FROM articles WHERE source IN "
+                    f"({marks})" + (" AND published >= ?" if since else "") + " ORDER BY id",
                     [*chunk, *([format_date(since)] if since else [])]).fetchall()
-                report.wanted += want_images(db, rows, config.media.max_per_article, now())
+                report.wanted += want_images(db, rows, config.media.max_per_article)
             jobs = due_downloads(db, now())
         if on_wanted:
             on_wanted(len(jobs))
         done = asyncio.run(download_all(db, config, jobs, now, on_done))
         done.wanted = report.wanted
+        done.evicted = evict(db, media_root(config), config.media.max_total, now())
     return done, unknown
 
 

@@ -274,6 +274,8 @@ def _v11(archive: Archive) -> None:
         article_id INTEGER NOT NULL, url TEXT NOT NULL, position INTEGER NOT NULL,
         PRIMARY KEY (article_id, url)) WITHOUT ROWID""")
     archive.conn.execute("CREATE INDEX article_media_url ON article_media (url)")
+    # articles whose images have been looked for (by the daemon and run --once)
+    archive.conn.execute("CREATE TABLE media_scanned (article_id INTEGER PRIMARY KEY)")
 
 
 MIGRATIONS: list[Callable[[Archive], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9,

@@ -30,6 +30,7 @@ public:
   base_url: http://127.0.0.1:8080/
   entries_per_feed: {entries}
 sources: []
+media: link
 """
 
 
@@ -93,11 +94,11 @@ def feed_server():
 
 def write_sources(project: Path, sources: list[dict[str, object]], fetch: str = "") -> Config:
     """Rewrite the project's config.yaml with these sources (and a fetch section). Their
-    ``full_text`` is ``never`` unless given: these tests' feeds link to pages no server
-    answers (tests of full text say ``auto`` or ``always``)."""
+    ``full_text`` is ``never`` and ``media`` is ``link`` unless given: these tests' feeds
+    link to pages and images no server answers (tests of full text and media say so)."""
     import yaml
 
-    sources = [{"full_text": "never", **source} for source in sources]
+    sources = [{"full_text": "never", "media": "link", **source} for source in sources]
     text = CONFIG_TEXT.format(entries=50).replace("sources: []\n", "")
     text += yaml.safe_dump({"sources": sources}, allow_unicode=True)
     text += fetch

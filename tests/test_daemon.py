@@ -361,7 +361,8 @@ def test_run_once_on_a_fresh_clone_leaves_git_status_clean(tmp_path: Path) -> No
     subprocess.run([*git, "add", "-A"], check=True)
     subprocess.run([*git, "commit", "-qm", "clone"], check=True)
     (clone / "config.yaml").write_text((clone / "config.yaml").read_text(encoding="utf-8")
-                                       .replace("port: 8080", f"port: {free_port()}"))
+                                       .replace("port: 8080", f"port: {free_port()}")
+                                       + "media: link\n")  # no network but loopback
     subprocess.run([*git, "commit", "-qam", "port"], check=True)
     result = subprocess.run([sys.executable, "-m", "feedsvc", "run", "--once"], cwd=clone,
                             capture_output=True, text=True, timeout=120)

@@ -20,6 +20,13 @@ from .test_mediatype import png_header
 Cli = Callable[..., Result]
 
 
+def keep_media(project: Path, settings: str = "") -> None:
+    """The project's config with media kept (the tests' default links them: no network)."""
+    config = project / "config.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "media: link\n", "media:\n  inbox: keep\n" + settings), encoding="utf-8")
+
+
 def png(size: tuple[int, int] = (40, 30), colour: tuple[int, int, int] = (10, 120, 200)) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", size, colour).save(out, "PNG")
@@ -48,6 +55,7 @@ def kept_files(project: Path) -> list[Path]:
 
 def test_images_are_kept_once_and_shared(project: Path, inbox: Path, cli: Cli,
                                          feed_server: FeedServer) -> None:
+    keep_media(project)
     shared = feed_server.serve("/img/shared.png", Reply(body=png(), headers={
         "Content-Type": "image/png"}))
     own = feed_server.serve("/img/own.jpg", Reply(body=png((20, 20)), headers={
@@ -79,9 +87,7 @@ def test_images_are_kept_once_and_shared(project: Path, inbox: Path, cli: Cli,
 
 def test_unsafe_files_are_refused_with_a_reason_and_the_article_stays(
         project: Path, inbox: Path, cli: Cli, feed_server: FeedServer) -> None:
-    config = project / "config.yaml"
-    config.write_text(config.read_text(encoding="utf-8") + "media:\n  max_bytes: 4KB\n",
-                      encoding="utf-8")
+    keep_media(project, "  max_bytes: 4KB\n")
     evil = feed_server.serve("/img/evil.svg", Reply(body=(
         b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)">'
         b"<script>alert(document.cookie)</script></svg>"),
@@ -117,6 +123,7 @@ def test_unsafe_files_are_refused_with_a_reason_and_the_article_stays(
 
 def test_missing_and_unreachable_images_are_recorded_and_tried_later(
         project: Path, inbox: Path, cli: Cli, feed_server: FeedServer) -> None:
+    keep_media(project)
     gone = feed_server.serve("/img/gone.png", Reply(404, b"not found"))
     busy = feed_server.serve("/img/busy.png", Reply(503, b"busy"))
     closed = f"http://127.0.0.1:{free_port()}/img/nobody.png"  # nothing listens there
@@ -138,8 +145,7 @@ def test_missing_and_unreachable_images_are_recorded_and_tried_later(
 
 def test_a_source_that_links_media_downloads_none(project: Path, inbox: Path, cli: Cli,
                                                   feed_server: FeedServer) -> None:
-    (project / "config.yaml").write_text(CONFIG_TEXT.format(entries=50) + "media: link\n",
-                                         encoding="utf-8")
+    assert "media: link" in (project / "config.yaml").read_text(encoding="utf-8")
     image = feed_server.serve("/img/a.png", Reply(body=png()))
     post(inbox, "linked", "Outlet", [image])
     assert cli("ingest").exit_code == 0
@@ -159,6 +165,7 @@ def test_a_killed_backfill_loses_and_duplicates_nothing(project: Path, inbox: Pa
     (project / "config.yaml").write_text(
         CONFIG_TEXT.format(entries=50) + "fetch:\n  concurrency: 2\n  per_host: 2\n",
         encoding="utf-8")
+    keep_media(project)
     urls = [feed_server.serve(f"/img/{n}.png", Reply(body=png(colour=(n, 0, 0)), delay=0.3,
                                                      headers={"Content-Type": "image/png"}))
             for n in range(16)]
@@ -199,6 +206,7 @@ def test_pages_and_feeds_point_at_the_archived_copies(project: Path, inbox: Path
     import feedparser
     import html5lib
 
+    keep_media(project)
     image = feed_server.serve("/img/photo.png", Reply(body=png(), headers={
         "Content-Type": "image/png"}))
     post(inbox, "pictured", "Outlet", [image])
@@ -227,6 +235,7 @@ def test_public_media_original_keeps_feeds_on_the_originals(project: Path, inbox
                                                             feed_server: FeedServer) -> None:
     import feedparser
 
+    keep_media(project)
     config = project / "config.yaml"
     config.write_text(config.read_text(encoding="utf-8").replace(
         "  entries_per_feed: 50\n", "  entries_per_feed: 50\n  media: original\n"),
@@ -248,6 +257,7 @@ def test_archived_images_are_served_sandboxed_and_immutable(project: Path, inbox
 
     from feedsvc.server import create_app
 
+    keep_media(project)
     image = feed_server.serve("/img/photo.png", Reply(body=png()))
     post(inbox, "pictured", "Outlet", [image])
     assert cli("ingest").exit_code == 0 and cli("media").exit_code == 0
@@ -262,3 +272,51 @@ def test_archived_images_are_served_sandboxed_and_immutable(project: Path, inbox
     assert response.headers["content-security-policy"].startswith("sandbox")
     assert "immutable" in response.headers["cache-control"]
     assert "content-encoding" not in response.headers
+
+
+def test_run_once_keeps_the_images_of_what_it_archived(project: Path, inbox: Path, cli: Cli,
+                                                       feed_server: FeedServer) -> None:
+    keep_media(project)
+    image = feed_server.serve("/img/photo.png", Reply(body=png()))
+    missing = feed_server.serve("/img/missing.png", Reply(404, b"no"))
+    post(inbox, "daily", "Outlet", [image, missing])
+    result = cli("run", "--once")
+    assert result.exit_code == 0, result.output
+    rows = media_rows(project)
+    assert rows[image][0] == "kept" and rows[missing][0] == "gone"
+    _, text = published_page(project, "daily")
+    assert "../../media/" in text  # the cycle published after keeping it
+    assert missing in text  # what could not be kept stays linked to its original
+    again = cli("run", "--once")
+    assert again.exit_code == 0
+    assert len(feed_server.seen("/img/photo.png")) == 1
+
+
+def test_over_the_budget_the_oldest_unused_files_go_never_the_articles(
+        project: Path, inbox: Path, cli: Cli, feed_server: FeedServer) -> None:
+    old = feed_server.serve("/img/old.png", Reply(body=png((60, 60), (1, 2, 3))))
+    new = feed_server.serve("/img/new.png", Reply(body=png((60, 60), (3, 2, 1))))
+    keep_media(project)
+    post(inbox, "long-ago", "Outlet", [old])
+    post(inbox, "today", "Outlet", [new])
+    assert cli("ingest").exit_code == 0 and cli("media").exit_code == 0
+    assert len(kept_files(project)) == 2
+    with sqlite3.connect(project / "archive" / "archive.db") as db:  # a year goes by
+        db.execute("UPDATE articles SET first_seen = '2025-01-01T00:00:00Z' "
+                   "WHERE title = 'long-ago'")
+        db.execute("UPDATE media SET first_used = '2025-01-01T00:00:00Z', "
+                   "last_used = '2025-01-01T00:00:00Z' WHERE url = ?", [old])
+        size = db.execute("SELECT bytes FROM media WHERE url = ?", [new]).fetchone()[0]
+    config = project / "config.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "  inbox: keep\n", f"  inbox: keep\n  max_total: {size + 10}\n"), encoding="utf-8")
+    post(inbox, "another", "Outlet", [new])  # something to do, so the budget is checked
+    assert cli("ingest").exit_code == 0
+    result = cli("media")
+    assert result.exit_code == 0, result.output
+    assert "removed to stay within media.max_total" in result.output
+    rows = media_rows(project)
+    assert rows[old][0] == "evicted" and rows[new][0] == "kept"
+    assert len(kept_files(project)) == 1
+    with sqlite3.connect(project / "archive" / "archive.db") as db:
+        assert db.execute("SELECT count(*) FROM articles").fetchone()[0] == 3

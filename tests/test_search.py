@@ -243,6 +243,7 @@ def test_existing_archive_is_indexed_by_the_migration(config: Config, inbox: Pat
                            "ALTER TABLE sources DROP COLUMN robots;"
                            "DROP TABLE changes; DROP TABLE rechecks;"  # and version 8
                            "DROP TABLE media; DROP TABLE article_media;"  # and v11
+                           "DROP TABLE media_scanned;"
                            "DROP TABLE stories; DROP TABLE coverage;"  # and version 10
                            "DROP TABLE story_index; DROP TABLE story_bands;"
                            "DROP TABLE story_names; DROP TABLE story_name_counts;"
