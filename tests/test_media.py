@@ -320,3 +320,25 @@ def test_over_the_budget_the_oldest_unused_files_go_never_the_articles(
     assert len(kept_files(project)) == 1
     with sqlite3.connect(project / "archive" / "archive.db") as db:
         assert db.execute("SELECT count(*) FROM articles").fetchone()[0] == 3
+
+
+def test_articles_archived_before_the_upgrade_wait_for_feedsvc_media(
+        project: Path, inbox: Path, cli: Cli, feed_server: FeedServer) -> None:
+    from feedsvc.archive import opened
+    from feedsvc.media import scan_new_articles
+    from feedsvc.models import Config
+
+    image = feed_server.serve("/img/old.png", Reply(body=png()))
+    post(inbox, "before", "Outlet", [image])
+    assert cli("ingest").exit_code == 0
+    database = project / "archive" / "archive.db"
+    with sqlite3.connect(database) as db:  # back to an archive from before version 11
+        db.executescript("DROP TABLE media; DROP TABLE article_media; "
+                         "DROP TABLE media_scanned; PRAGMA user_version = 10;")
+    keep_media(project)
+    from feedsvc.config import load_config
+    config: Config = load_config(project / "config.yaml")
+    with opened(database) as db:
+        assert scan_new_articles(db, config) == 0  # not downloaded behind the user's back
+    result = cli("media")
+    assert "1 image: 1 kept" in result.output
