@@ -117,6 +117,31 @@ def publish(ctx: click.Context, jobs: int | None) -> None:
     _print_publish(_config(ctx), jobs)
 
 
+class _Progress:
+    """A progress bar on stderr that appears once the total is known (never with -q, nor
+    for nothing to do)."""
+
+    def __init__(self, label: str, quiet: bool) -> None:
+        self.label, self.quiet = label, quiet
+        self.bar: Any = None
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+    def start(self, total: int) -> None:
+        if not self.quiet and total:
+            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
+            self.bar.__enter__()
+
+    def step(self) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+
+
 @main.command()
 @click.argument("names", nargs=-1, metavar="[SOURCE]...")
 @click.option("--force", is_flag=True,
@@ -440,22 +465,10 @@ def backfill(ctx: click.Context, names: tuple[str, ...], since: str | None,
     Each page is stored as soon as it is read: stopped, a run continues where it was the
     next time. Pages that failed are tried again after a backoff."""
     config = _config(ctx)
-    quiet = ctx.obj["quiet"]
-    bar: Any = None
-
-    def started(total: int) -> None:
-        nonlocal bar
-        if not quiet and total:
-            bar = click.progressbar(length=total, label="pages", file=sys.stderr)
-            bar.__enter__()
-
-    try:
+    with _Progress("pages", ctx.obj["quiet"]) as bar:
         report = pipeline.backfill_pages(
-            config, names, parse_date(since) if since else None, limit, on_wanted=started,
-            on_page=lambda _job, _outcome: bar.update(1) if bar else None)
-    finally:
-        if bar:
-            bar.__exit__(None, None, None)
+            config, names, parse_date(since) if since else None, limit, on_wanted=bar.start,
+            on_page=lambda _job, _outcome: bar.step())
     for name in report.unknown:
         click.echo(f"{name}: no such source in the config", err=True)
     if not report.wanted:
@@ -692,22 +705,10 @@ def media_command(ctx: click.Context, names: tuple[str, ...], since: str | None)
     Each image is stored as soon as it is read: stopped, a run continues where it was the
     next time. Unreachable images are tried again later; unsafe ones are refused."""
     config = _config(ctx)
-    quiet = ctx.obj["quiet"]
-    bar: Any = None
-
-    def started(total: int) -> None:
-        nonlocal bar
-        if not quiet and total:
-            bar = click.progressbar(length=total, label="images", file=sys.stderr)
-            bar.__enter__()
-
-    try:
+    with _Progress("images", ctx.obj["quiet"]) as bar:
         report, unknown = pipeline.backfill_media(
-            config, names, parse_date(since) if since else None, on_wanted=started,
-            on_done=lambda: bar.update(1) if bar else None)
-    finally:
-        if bar:
-            bar.__exit__(None, None, None)
+            config, names, parse_date(since) if since else None, on_wanted=bar.start,
+            on_done=bar.step)
     for name in unknown:
         click.echo(f"{name}: no such source in the archive", err=True)
     total = sum(report.outcomes.values())
