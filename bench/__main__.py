@@ -23,6 +23,7 @@ from bench.extraction import extraction_rows
 from bench.fetching import FeedHost, HostClient, bench_fetch, bench_fetch_real
 from bench.fulltext import bench_fulltext
 from bench.ingesting import bench_ingest
+from bench.media import media_rows
 from bench.parse_corpus import corpus_rows
 from bench.publishing import bench_publish
 from bench.report import Row, isolated, table
@@ -33,7 +34,7 @@ from bench.stories import stories_rows
 WORKLOADS = ("ingest", "fetch", "fetch-real", "fulltext", "publish", "search", "serve")
 # Only when asked for by --only: they need a download (feedparser's and newspaper4k's
 # source distributions).
-ON_REQUEST = ("parse-corpus", "extraction", "stories")
+ON_REQUEST = ("parse-corpus", "extraction", "stories", "media")
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,8 @@ def main() -> None:
             rows += corpus_rows(args.corpus, args.verbose)
         if "extraction" in wanted:
             rows += extraction_rows(Path(args.pages) if args.pages else None, args.verbose)
+        if "media" in wanted:
+            rows += isolated("images", media_rows, folder / "media")
         if "stories" in wanted:
             rows += isolated("stories", stories_rows, folder / "stories", sizes.articles,
                              Path(args.pages) if args.pages else None)

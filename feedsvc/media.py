@@ -18,6 +18,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import httpx
+
 from feedsvc.archive import Archive
 from feedsvc.dates import format_date
 from feedsvc.errors import FetchError
@@ -166,13 +168,16 @@ def record(db: Archive, root: Path, url: str, attempts: int, outcome: Outcome,
 
 async def download_all(db: Archive, config: Config, jobs: list[tuple[str, int]],
                        now: Callable[[], datetime],
-                       on_done: Callable[[], None] | None = None) -> MediaReport:
+                       on_done: Callable[[], None] | None = None,
+                       transport: httpx.AsyncBaseTransport | None = None) -> MediaReport:
     """Download ``jobs`` at the fetcher's limits (``fetch.concurrency``, ``per_host``);
-    each result is stored as it arrives, so an interrupted run loses nothing done."""
+    each result is stored as it arrives, so an interrupted run loses nothing done.
+    ``transport``: how requests reach the network (the benchmark serves every host from
+    127.0.0.1)."""
     report = MediaReport()
     root = media_root(config)
     limits = replace(config.fetch, max_bytes=config.media.max_bytes)
-    async with Fetcher(limits) as fetcher:
+    async with Fetcher(limits, transport) as fetcher:
         async def one(url: str, attempts: int) -> tuple[str, int, Outcome]:
             return url, attempts, await download(fetcher, url, config.media.max_bytes)
 

@@ -18,6 +18,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+import httpx
+
 from feedsvc import (
     archive,
     fetchstate,
@@ -272,7 +274,9 @@ def reindex(config: Config) -> int:
 def backfill_media(config: Config, names: Iterable[str] = (), since: datetime | None = None,
                    on_wanted: Callable[[int], None] | None = None,
                    on_done: Callable[[], None] | None = None,
-                   now: Callable[[], datetime] = utc_now) -> tuple[MediaReport, list[str]]:
+                   now: Callable[[], datetime] = utc_now,
+                   transport: httpx.AsyncBaseTransport | None = None
+                   ) -> tuple[MediaReport, list[str]]:
     """Find the images of archived articles (of these sources, published since then) whose
     source keeps media, and download those not downloaded yet. Each result is stored as it
     arrives: stopped, a run continues where it was. Returns the report and the names given
@@ -298,7 +302,7 @@ def backfill_media(config: Config, names: Iterable[str] = (), since: datetime | 
             jobs = due_downloads(db, now())
         if on_wanted:
             on_wanted(len(jobs))
-        done = asyncio.run(download_all(db, config, jobs, now, on_done))
+        done = asyncio.run(download_all(db, config, jobs, now, on_done, transport))
         done.wanted = report.wanted
         done.evicted = evict(db, media_root(config), config.media.max_total, now())
     return done, unknown
