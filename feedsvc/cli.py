@@ -520,12 +520,16 @@ def recheck(ctx: click.Context, names: tuple[str, ...], due: bool) -> None:
 @click.option("--every", default="1h", show_default=True, help="How often to fetch it.")
 @click.option("--full-text", type=click.Choice(["auto", "always", "never"]), default="auto",
               show_default=True, help="When to fetch an entry's page (see README).")
+@click.option("--media", type=click.Choice(["keep", "link"]), default="keep",
+              show_default=True, help="Keep its articles' images in the archive, or only "
+                                      "link them.")
 @click.option("--pick", type=click.IntRange(min=1), help="Add the Nth feed found.")
 @click.option("--dry-run", is_flag=True, help="Only show the feeds found.")
 @click.option("--no-fetch", is_flag=True, help="Do not fetch it right away.")
 @click.pass_context
 def add(ctx: click.Context, url: str, name: str | None, tags: tuple[str, ...], every: str,
-        full_text: str, pick: int | None, dry_run: bool, no_fetch: bool) -> None:
+        full_text: str, media: str, pick: int | None, dry_run: bool,
+        no_fetch: bool) -> None:
     """Subscribe to a feed, given its URL or any page of its site (the feed is found)."""
     config = _config(ctx)
     seconds = parse_duration(every)
@@ -556,7 +560,8 @@ def add(ctx: click.Context, url: str, name: str | None, tags: tuple[str, ...], e
             raise FeedsvcError(f"{title}: a source of that name exists; choose another "
                                "with --name")
         subscriptions.add(db, SourceConfig(name=title, url=chosen.url, tags=tags,
-                                           every_seconds=seconds, full_text=full_text),
+                                           every_seconds=seconds, full_text=full_text,
+                                           media=media),
                           utc_now(), chosen.site)
     click.echo(f"added {title}: {chosen.url}")
     if not no_fetch:

@@ -28,6 +28,7 @@ from feedsvc.mediarefs import image_urls
 from feedsvc.mediastore import store_media
 from feedsvc.mediatype import ImageInfo, MediaRefusedError, identify
 from feedsvc.models import Config
+from feedsvc.subscriptions import all_sources
 
 RETRY_AFTER = (3600, 6 * 3600, 86400, 3 * 86400)  # seconds: then it has failed
 IMAGE_ACCEPT = "image/avif,image/webp,image/png,image/jpeg,image/gif;q=0.9,*/*;q=0.1"
@@ -85,7 +86,7 @@ def scan_new_articles(db: Archive, config: Config, limit: int = 500) -> int:
                       [limit]).fetchall()
     if not rows:
         return 0
-    modes = {s.name: s.media for s in config.sources}
+    modes = {s.name: s.media for s in all_sources(db, config)}
     with db.transaction():
         new = want_images(db, [(r[0], r[1], r[3]) for r in rows
                                if modes.get(r[2], config.media.inbox) == "keep"],

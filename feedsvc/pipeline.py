@@ -287,7 +287,7 @@ def backfill_media(config: Config, names: Iterable[str] = (), since: datetime | 
         unknown = sorted(n for n in wanted if n not in sources and n not in sources.values())
         chosen = [name for name, slug in sources.items()
                   if not wanted or name in wanted or slug in wanted]
-        configured = {s.name: s.media for s in config.sources}
+        configured = {s.name: s.media for s in subscriptions.all_sources(db, config)}
         keeping = [n for n in chosen if configured.get(n, config.media.inbox) == "keep"]
         report = MediaReport()
         with db.transaction():

@@ -276,6 +276,9 @@ def _v11(archive: Archive) -> None:
     archive.conn.execute("CREATE INDEX article_media_url ON article_media (url)")
     # articles whose images have been looked for (by the daemon and run --once)
     archive.conn.execute("CREATE TABLE media_scanned (article_id INTEGER PRIMARY KEY)")
+    # `feedsvc add --media link`: a subscription's choice, as `media:` is a configured one's
+    archive.conn.execute("ALTER TABLE subscriptions ADD COLUMN media TEXT NOT NULL "
+                         "DEFAULT 'keep'")
     # the articles archived before are not looked at by the daemon: `feedsvc media` backfills
     # them when asked (an archive's whole history at once is the user's call)
     archive.conn.execute("INSERT INTO media_scanned (article_id) SELECT id FROM articles")

@@ -15,12 +15,12 @@ from feedsvc.stories import forget_articles, recount_stories
 
 
 def stored_sources(db: Archive) -> list[SourceConfig]:
-    rows = db.execute("SELECT name, url, slug, tags, every, lang, full_text, robots "
+    rows = db.execute("SELECT name, url, slug, tags, every, lang, full_text, robots, media "
                       "FROM subscriptions ORDER BY name").fetchall()
     return [SourceConfig(name=name, url=url, slug=slug, tags=tuple(json.loads(tags or "[]")),
                          every_seconds=every, lang=lang, full_text=full_text,
-                         robots=bool(robots))
-            for name, url, slug, tags, every, lang, full_text, robots in rows]
+                         robots=bool(robots), media=media)
+            for name, url, slug, tags, every, lang, full_text, robots, media in rows]
 
 
 def all_sources(db: Archive, config: Config) -> tuple[SourceConfig, ...]:
@@ -52,11 +52,11 @@ def known_as(db: Archive, config: Config, url: str) -> str | None:
 def add(db: Archive, source: SourceConfig, now: datetime, site: str | None = None) -> None:
     with db.transaction():
         db.execute("INSERT INTO subscriptions (name, url, slug, tags, every, lang, full_text, "
-                   "robots, site_url, added) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   "robots, site_url, added, media) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                    [source.name, source.url, source.slug,
                     json.dumps(list(source.tags), ensure_ascii=False), source.every_seconds,
                     source.lang, source.full_text, int(source.robots), site,
-                    format_date(now)])
+                    format_date(now), source.media])
 
 
 def remove(db: Archive, name: str) -> bool:

@@ -342,3 +342,27 @@ def test_articles_archived_before_the_upgrade_wait_for_feedsvc_media(
         assert scan_new_articles(db, config) == 0  # not downloaded behind the user's back
     result = cli("media")
     assert "1 image: 1 kept" in result.output
+
+
+def test_feedsvc_add_chooses_whether_a_subscription_keeps_media(
+        project: Path, cli: Cli, feed_server: FeedServer) -> None:
+    def feed(name: str) -> str:
+        image = feed_server.serve(f"/img/{name}.png", Reply(body=png(colour=(len(name), 9, 9)),
+                                                           headers={"Content-Type": "image/png"}))
+        body = (f'<?xml version="1.0"?><rss version="2.0"><channel><title>{name}</title>'
+                f"<link>{feed_server.base}/</link><item><title>{name} story</title>"
+                f"<link>{feed_server.base}/{name}/1</link><guid>{name}-1</guid>"
+                f"<description>&lt;p&gt;Words enough to be an article about {name}, and "
+                f"more words still.&lt;/p&gt;&lt;img src=&quot;{image}&quot;&gt;</description>"
+                f"</item></channel></rss>").encode()
+        return feed_server.serve(f"/{name}.xml", Reply(body=body, headers={
+            "Content-Type": "application/rss+xml"}))
+
+    linked, kept = feed("linked"), feed("kept")
+    assert cli("add", linked, "--media", "link", "--full-text", "never").exit_code == 0
+    assert cli("add", kept, "--full-text", "never").exit_code == 0  # keep: the default
+    result = cli("media")
+    assert result.exit_code == 0, result.output
+    assert "1 image: 1 kept" in result.output
+    assert feed_server.seen("/img/linked.png") == []
+    assert len(feed_server.seen("/img/kept.png")) == 1

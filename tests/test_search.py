@@ -244,6 +244,7 @@ def test_existing_archive_is_indexed_by_the_migration(config: Config, inbox: Pat
                            "DROP TABLE changes; DROP TABLE rechecks;"  # and version 8
                            "DROP TABLE media; DROP TABLE article_media;"  # and v11
                            "DROP TABLE media_scanned;"
+                           "ALTER TABLE subscriptions DROP COLUMN media;"
                            "DROP TABLE stories; DROP TABLE coverage;"  # and version 10
                            "DROP TABLE story_index; DROP TABLE story_bands;"
                            "DROP TABLE story_names; DROP TABLE story_name_counts;"
