@@ -79,11 +79,14 @@ def want_images(db: Archive, articles: Iterable[tuple[int, str, str]], per_artic
 
 
 def scan_new_articles(db: Archive, config: Config, limit: int = 500) -> int:
-    """Look for the images of articles archived since the last look (of sources that keep
-    media; the others are marked looked at too). Returns how many image URLs are new."""
-    rows = db.execute("SELECT id, content_html, source, first_seen FROM articles WHERE id "
-                      "NOT IN (SELECT article_id FROM media_scanned) ORDER BY id LIMIT ?",
-                      [limit]).fetchall()
+    """Look for the images of articles archived, or edited, since the last look (of sources
+    that keep media; the others are marked looked at too). Returns how many image URLs are
+    new."""
+    # new articles, and new versions of articles (an edit may bring a picture)
+    rows = db.execute("SELECT a.id, a.content_html, a.source, a.first_seen, a.revision "
+                      "FROM articles a LEFT JOIN media_scanned m ON m.article_id = a.id "
+                      "WHERE m.article_id IS NULL OR m.revision < a.revision "
+                      "ORDER BY a.id LIMIT ?", [limit]).fetchall()
     if not rows:
         return 0
     modes = {s.name: s.media for s in all_sources(db, config)}
@@ -91,8 +94,8 @@ def scan_new_articles(db: Archive, config: Config, limit: int = 500) -> int:
         new = want_images(db, [(r[0], r[1], r[3]) for r in rows
                                if modes.get(r[2], config.media.inbox) == "keep"],
                           config.media.max_per_article)
-        db.conn.executemany("INSERT OR IGNORE INTO media_scanned (article_id) VALUES (?)",
-                            [(r[0],) for r in rows])
+        db.conn.executemany("INSERT OR REPLACE INTO media_scanned (article_id, revision) "
+                            "VALUES (?, ?)", [(r[0], r[4]) for r in rows])
     return new
 
 

@@ -274,14 +274,16 @@ def _v11(archive: Archive) -> None:
         article_id INTEGER NOT NULL, url TEXT NOT NULL, position INTEGER NOT NULL,
         PRIMARY KEY (article_id, url)) WITHOUT ROWID""")
     archive.conn.execute("CREATE INDEX article_media_url ON article_media (url)")
-    # articles whose images have been looked for (by the daemon and run --once)
-    archive.conn.execute("CREATE TABLE media_scanned (article_id INTEGER PRIMARY KEY)")
+    # the articles (and which of their versions) whose images the daemon has looked for
+    archive.conn.execute("CREATE TABLE media_scanned (article_id INTEGER PRIMARY KEY, "
+                         "revision INTEGER NOT NULL DEFAULT 1)")
     # `feedsvc add --media link`: a subscription's choice, as `media:` is a configured one's
     archive.conn.execute("ALTER TABLE subscriptions ADD COLUMN media TEXT NOT NULL "
                          "DEFAULT 'keep'")
     # the articles archived before are not looked at by the daemon: `feedsvc media` backfills
     # them when asked (an archive's whole history at once is the user's call)
-    archive.conn.execute("INSERT INTO media_scanned (article_id) SELECT id FROM articles")
+    archive.conn.execute("INSERT INTO media_scanned (article_id, revision) "
+                         "SELECT id, revision FROM articles")
 
 
 MIGRATIONS: list[Callable[[Archive], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9,

@@ -334,7 +334,8 @@ def test_articles_archived_before_the_upgrade_wait_for_feedsvc_media(
     database = project / "archive" / "archive.db"
     with sqlite3.connect(database) as db:  # back to an archive from before version 11
         db.executescript("DROP TABLE media; DROP TABLE article_media; "
-                         "DROP TABLE media_scanned; PRAGMA user_version = 10;")
+                         "DROP TABLE media_scanned; ALTER TABLE subscriptions DROP COLUMN "
+                         "media; PRAGMA user_version = 10;")
     keep_media(project)
     from feedsvc.config import load_config
     config: Config = load_config(project / "config.yaml")
@@ -366,3 +367,18 @@ def test_feedsvc_add_chooses_whether_a_subscription_keeps_media(
     assert "1 image: 1 kept" in result.output
     assert feed_server.seen("/img/linked.png") == []
     assert len(feed_server.seen("/img/kept.png")) == 1
+
+
+def test_a_new_version_with_a_new_picture_gets_it_kept(project: Path, inbox: Path, cli: Cli,
+                                                       feed_server: FeedServer) -> None:
+    keep_media(project)
+    first = feed_server.serve("/img/first.png", Reply(body=png(colour=(1, 1, 1))))
+    second = feed_server.serve("/img/second.png", Reply(body=png(colour=(2, 2, 2))))
+    post(inbox, "evolving", "Outlet", [first])
+    assert cli("run", "--once").exit_code == 0
+    post(inbox, "evolving", "Outlet", [first, second])  # the outlet adds a picture
+    result = cli("run", "--once")
+    assert result.exit_code == 0, result.output
+    rows = media_rows(project)
+    assert rows[first][0] == "kept" and rows[second][0] == "kept"
+    assert len(feed_server.seen("/img/first.png")) == 1
