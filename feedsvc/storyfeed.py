@@ -38,18 +38,25 @@ def publish_stories(db: Archive, public: PublicConfig, slugs: Slugs,
         return [], 0
     per_page = public.entries_per_feed
     top = FeedPage(feed, 0, archive_pages(feed.count, per_page))
-    order = [r[0] for r in db.execute("SELECT id FROM stories ORDER BY id")]
-    numbers = set(range(top.archive_pages + 1))
-    if touched is not None:
-        rank = {story_id: n for n, story_id in enumerate(order)}
-        numbers = {0, top.archive_pages, top.archive_pages - 1}
-        numbers |= {rank[s] // per_page + 1 for s in touched if s in rank}
-        numbers = {n for n in numbers if 0 <= n <= top.archive_pages}
+    if touched is None:
+        numbers = list(range(top.archive_pages + 1))
+    else:
+        wanted = {0, top.archive_pages, top.archive_pages - 1}
+        for story_id in touched:  # its rank in story order: a count over the id index
+            rank = db.execute("SELECT count(*) FROM stories WHERE id < ?",
+                              [story_id]).fetchone()[0]
+            wanted.add(rank // per_page + 1)
+        numbers = sorted(n for n in wanted if 0 <= n <= top.archive_pages)
     written: list[str] = []
     unchanged = 0
-    for number in sorted(numbers):
-        chunk = (order[(number - 1) * per_page:number * per_page] if number
-                 else order[top.archive_pages * per_page:])
+    for number in numbers:
+        if number:
+            chunk = [r[0] for r in db.execute("SELECT id FROM stories ORDER BY id LIMIT ? "
+                                              "OFFSET ?", [per_page, (number - 1) * per_page])]
+        else:  # the subscription document: the newest, counted from the end
+            chunk = [r[0] for r in db.execute(
+                "SELECT id FROM stories ORDER BY id DESC LIMIT ?",
+                [feed.count - top.archive_pages * per_page])][::-1]
         entries = story_entries(db, chunk, public.base_url)
         for path in write_page(public, top.page(number) if number else top, entries, slugs):
             if path:
