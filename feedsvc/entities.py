@@ -76,13 +76,12 @@ def _spaced_names(text: str) -> set[str]:
         previous = token
     # A word seen only where a sentence opens ("Campaigners say...") is a name only when
     # the dictionary knows it as one, or when it is an acronym.
-    known = _dictionary_names()
     found: set[str] = set()
     for token in inside:
         found.update(_keys(token))
     for token in opening - inside:
         keys = _keys(token)
-        if token.isupper() or (known and all(key in known for key in keys)):
+        if keys and (token.isupper() or all(key in _dictionary_names() for key in keys)):
             found.update(keys)
     return found
 
@@ -143,11 +142,11 @@ def chinese_dictionary() -> Dictionary | None:
     ordinary: set[str] = set()  # 和平 is peace first, the Heping district after
     proper: dict[str, tuple[str, ...]] = {}
     for simplified, first_definition in entries:
-        word = fold(simplified)
+        word = fold(simplified)  # as the text is: OpenCC maps a few forms otherwise
         if not 2 <= len(word) <= LONGEST_WORD:
             continue
         words.add(word)
-        keys = _gloss_keys(first_definition)
+        keys = _gloss_keys(first_definition) if first_definition.lstrip()[:1].isupper() else ()
         if not keys:
             ordinary.add(word)
         elif word not in proper:

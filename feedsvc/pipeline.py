@@ -199,22 +199,24 @@ def publish_site(config: Config, db: Archive | None = None,
         workers = worker_count(len(targets)) if work >= PARALLEL_PUBLISH else 1
     slugs = Slugs(*query.listing_slugs(db))  # once: every feed's pages link sources, tags
     results: Iterable[tuple[list[str], int]]
+    touched_stories = None if changed is None else sorted(query.stories_of(db, changed))
     if workers and workers > 1:
         with worker_pool(workers) as pool:
-            results = _publish_in(pool, config, targets, changed, should_stop, slugs)
+            # the stories feed is as long as the archive: a worker's job like the others
+            stories_job = pool.submit(publish_stories_job, config.database, public, slugs,
+                                      touched_stories)
+            results = [*_publish_in(pool, config, targets, changed, should_stop, slugs),
+                       stories_job.result()]
     else:
-        results = (publish_history(db, public, feed, changed, slugs) for feed in targets
-                   if not (should_stop and should_stop()))
+        results = [*(publish_history(db, public, feed, changed, slugs) for feed in targets
+                     if not (should_stop and should_stop())),
+                   publish_stories(db, public, slugs, touched_stories)]
     for written, unchanged in results:
         report.written += written
         report.unchanged += unchanged
     if should_stop and should_stop():
         return report
     written, unchanged = publish_changes(db, public, slugs)
-    report.written += written
-    report.unchanged += unchanged
-    touched_stories = None if changed is None else query.stories_of(db, changed)
-    written, unchanged = publish_stories(db, public, slugs, touched_stories)
     report.written += written
     report.unchanged += unchanged
     health = source_health(db, utc_now())
@@ -261,6 +263,16 @@ def publish_feed_job(database: str, public: PublicConfig, feed: FeedInfo,
     reader = archive.open_reader(database)
     try:
         return publish_history(reader, public, feed, changed, slugs)
+    finally:
+        reader.close()
+
+
+def publish_stories_job(database: str, public: PublicConfig, slugs: Slugs,
+                        touched: list[int] | None) -> tuple[list[str], int]:
+    """``publish_stories`` in a worker process, on a read-only connection of its own."""
+    reader = archive.open_reader(database)
+    try:
+        return publish_stories(reader, public, slugs, touched)
     finally:
         reader.close()
 
