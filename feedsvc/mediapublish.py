@@ -17,7 +17,7 @@ from pathlib import Path
 
 from feedsvc.archive import Archive
 from feedsvc.errors import PublishError
-from feedsvc.mediarefs import _CANDIDATE
+from feedsvc.mediarefs import SRCSET_CANDIDATE
 from feedsvc.mediastore import relative_path
 
 MEDIA_DIR = "media"  # under public/, as under the archive folder
@@ -62,7 +62,7 @@ def localize(content_html: str, targets: dict[str, str]) -> str:
             new = one(value)
             return f'{name}"{escape(new) if new != value else value}"'
         parts = []
-        for candidate in _CANDIDATE.finditer(value):
+        for candidate in SRCSET_CANDIDATE.finditer(value):
             url, size, unit = candidate.groups()
             if url:
                 replaced = one(url.rstrip(","))

@@ -13,7 +13,7 @@ from lxml import html
 
 from feedsvc.urls import is_http_url
 
-_CANDIDATE = re.compile(r"\s*(\S+?)(?:\s+(\d+(?:\.\d+)?)([wx]))?\s*(?:,|$)")
+SRCSET_CANDIDATE = re.compile(r"\s*(\S+?)(?:\s+(\d+(?:\.\d+)?)([wx]))?\s*(?:,|$)")
 SKIPPED_TYPES = {"image/svg+xml"}  # never kept: a picture source of this type is passed over
 
 
@@ -57,7 +57,7 @@ def chosen_candidate(srcset: str) -> str:
     """The ``srcset`` candidate a wide screen would load: the largest width (``800w``), or
     the highest density (``2x``); the first when none says."""
     best, best_size = "", -1.0
-    for match in _CANDIDATE.finditer(srcset):
+    for match in SRCSET_CANDIDATE.finditer(srcset):
         url, size, _unit = match.groups()
         if not url:
             continue

@@ -1,17 +1,16 @@
 """Images kept once, by content (issue 23): ``<root>/ab/cdef….webp``, where ``abcdef…`` is
 the SHA-256 of the bytes. Every article using the same picture shares one file; storing
-costs one hash and, for bytes not seen before, one write (to a temporary file renamed into
-place, so a crash leaves no half file under a real name).
+costs one hash and, for bytes not seen before, one write (``atomicfile``: a crash leaves no
+half file under a real name).
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from feedsvc.atomicfile import replace_file
 from feedsvc.errors import StoreError
 from feedsvc.mediatype import ImageInfo
 
@@ -39,15 +38,7 @@ def store_media(root: Path, data: bytes, info: ImageInfo) -> StoredMedia:
     if path.exists():
         return StoredMedia(digest, path, new=False)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".part")
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        replace_file(path, data)  # readable by all: publish links it into public/
     except OSError as exc:
         raise StoreError(f"{path}: cannot keep the image: {exc.strerror or exc}") from exc
     return StoredMedia(digest, path, new=True)

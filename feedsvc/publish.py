@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import tempfile
 import time
 from importlib.resources import files
 from pathlib import Path
 from urllib.parse import quote
 
+from feedsvc.atomicfile import replace_file
 from feedsvc.errors import PublishError
 from feedsvc.models import FeedInfo, StoredArticle
 from feedsvc.site import render_opml
@@ -48,18 +47,7 @@ def write_file(path: Path, data: bytes) -> bool:
     try:
         if path.exists() and path.stat().st_size == len(data) and path.read_bytes() == data:
             return False
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(temporary, 0o644)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        replace_file(path, data)
     except OSError as exc:
         raise PublishError(f"{path}: cannot write: {exc.strerror or exc}") from exc
     return True

@@ -71,6 +71,7 @@ def test_images_are_kept_once_and_shared(project: Path, inbox: Path, cli: Cli,
     assert {status for status, _, _ in rows.values()} == {"kept"}
     files = kept_files(project)
     assert len(files) == 2 and {f.suffix for f in files} == {".png"}
+    assert all(f.stat().st_mode & 0o777 == 0o644 for f in files)  # a web server reads them
     digest = rows[shared][2]
     assert digest and files[[f.parent.name + f.stem for f in files].index(digest)]
     with sqlite3.connect(project / "archive" / "archive.db") as db:
