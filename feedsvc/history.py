@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import replace
+from functools import partial
 from html import escape
 from pathlib import Path
 
@@ -126,8 +127,8 @@ def write_article_pages(public: PublicConfig, articles: list[StoredArticle],
     links = query.story_links(db, [a.id for a in articles])
     # a page shows the archived copy of an image whenever there is one
     kept = kept_media(db, [a.id for a in articles])
-    articles = [replace(a, content_html=localize(a.content_html, {
-        url: href(page_of(a), path) for url, path in kept[a.id].items()}))
+    articles = [replace(a, content_html=localize(
+        a.content_html, kept[a.id], partial(href, page_of(a))))
         if a.id in kept else a for a in articles]
     return [path if write_file(root / path, data) else None
             for path, data in pages_of(articles, slugs, public.title, public.base_url,
@@ -143,8 +144,8 @@ def with_media(db: Archive, public: PublicConfig,
     kept = kept_media(db, [a.id for a in articles])
     if not kept:
         return articles
-    return [replace(a, content_html=localize(a.content_html, {
-        url: feed_url(public.base_url, path) for url, path in kept[a.id].items()}))
+    return [replace(a, content_html=localize(
+        a.content_html, kept[a.id], lambda path: feed_url(public.base_url, path)))
         if a.id in kept else a for a in articles]
 
 

@@ -3,7 +3,8 @@ original URLs; when pages and feeds are written, each image kept in the archive 
 at its copy under ``public/media/`` (``public.media: local``, the default) or left at its
 original (``original``). Article pages use the archived copy whenever there is one: a page
 cannot fall back from a dead original by itself (it runs no script). Alt text, captions and
-``width``/``height`` are attributes the rewrite does not touch.
+``width``/``height`` are attributes the rewrite does not touch; an ``img`` that has neither
+``width`` nor ``height`` gets the archived copy's, so the page does not jump as it loads.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 import re
 import shutil
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from html import escape, unescape
 from pathlib import Path
 
@@ -22,22 +24,34 @@ from feedsvc.mediastore import relative_path
 
 MEDIA_DIR = "media"  # under public/, as under the archive folder
 _ATTRIBUTE = re.compile(r'(\s(?:src|poster|srcset)=)"([^"]*)"')
+_IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+# an attribute of a serialized tag: its name, and its quoted value if any
+_TAG_ATTRIBUTE = re.compile(r'\s([^\s=/>"\']+)(?:\s*=\s*(?:"([^"]*)"|\'([^\']*)\'|([^\s>]+)))?')
 
 
-def kept_media(db: Archive, article_ids: Iterable[int]) -> dict[int, dict[str, str]]:
+@dataclass(frozen=True, slots=True)
+class KeptImage:
+    """An image kept in the archive, as pages and feeds point at it."""
+
+    path: str  # under public/: media/ab/cdef….png
+    width: int | None = None
+    height: int | None = None
+
+
+def kept_media(db: Archive, article_ids: Iterable[int]) -> dict[int, dict[str, KeptImage]]:
     """For each of these articles that has any: its image URLs kept in the archive -> the
-    copy's path under ``public/`` (``media/ab/cdef….png``)."""
+    copy (its path under ``public/``, ``media/ab/cdef….png``, and its size)."""
     ids = sorted(set(article_ids))
-    found: dict[int, dict[str, str]] = {}
+    found: dict[int, dict[str, KeptImage]] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
         marks = ", ".join("?" for _ in chunk)
-        for article_id, url, digest, extension in db.execute(
-                f"SELECT am.article_id, m.url, m.digest, m.extension FROM article_media am "
-                f"JOIN media m ON m.url = am.url WHERE m.status = 'kept' "
-                f"AND am.article_id IN ({marks})", chunk):
-            found.setdefault(article_id, {})[url] = \
-                f"{MEDIA_DIR}/{relative_path(digest, extension)}"
+        for article_id, url, digest, extension, width, height in db.execute(
+                f"SELECT am.article_id, m.url, m.digest, m.extension, m.width, m.height "
+                f"FROM article_media am JOIN media m ON m.url = am.url "
+                f"WHERE m.status = 'kept' AND am.article_id IN ({marks})", chunk):
+            found.setdefault(article_id, {})[url] = KeptImage(
+                f"{MEDIA_DIR}/{relative_path(digest, extension)}", width, height)
     return found
 
 
@@ -47,11 +61,14 @@ def all_kept_paths(db: Archive) -> list[str]:
             db.execute("SELECT DISTINCT digest, extension FROM media WHERE status = 'kept'")]
 
 
-def localize(content_html: str, targets: dict[str, str]) -> str:
-    """``content_html`` with every image URL of ``targets`` (original -> new address) in
-    ``src``, ``poster`` and ``srcset`` replaced."""
-    if not targets:
+def localize(content_html: str, kept: dict[str, KeptImage],
+             address: Callable[[str], str]) -> str:
+    """``content_html`` with every image URL of ``kept`` in ``src``, ``poster`` and
+    ``srcset`` replaced by the ``address`` of its archived copy, and the copy's size given
+    to each ``img`` that states none."""
+    if not kept:
         return content_html
+    targets = {url: address(image.path) for url, image in kept.items()}
 
     def one(url: str) -> str:
         return targets.get(unescape(url), url)
@@ -70,7 +87,22 @@ def localize(content_html: str, targets: dict[str, str]) -> str:
                 parts.append(f"{shown} {size}{unit}" if size else shown)
         return f'{name}"{", ".join(parts)}"'
 
-    return _ATTRIBUTE.sub(attribute, content_html)
+    sized = _IMG.sub(lambda tag: _sized(tag.group(0), kept), content_html)
+    return _ATTRIBUTE.sub(attribute, sized)
+
+
+def _sized(tag: str, kept: dict[str, KeptImage]) -> str:
+    """An ``<img>`` tag with its archived copy's ``width`` and ``height`` when it states
+    neither: the browser then reserves the picture's place."""
+    attributes = {m.group(1).lower(): unescape(m.group(2) or m.group(3) or m.group(4) or "")
+                  for m in _TAG_ATTRIBUTE.finditer(tag, 4)}
+    if "width" in attributes or "height" in attributes:
+        return tag
+    image = kept.get(attributes.get("src", "").strip())
+    if image is None or not image.width or not image.height:
+        return tag
+    end = len(tag) - (2 if tag.endswith("/>") else 1)
+    return f'{tag[:end].rstrip()} width="{image.width}" height="{image.height}"{tag[end:]}'
 
 
 def copy_media(public_dir: str, media_root: Path, paths: Iterable[str]) -> list[str]:
@@ -103,9 +135,3 @@ def _link_or_copy(source: Path, target: Path) -> None:
     os.replace(temporary, target)
 
 
-def rewritten(targets_of: dict[int, dict[str, str]],
-              address: Callable[[str], str]) -> dict[int, dict[str, str]]:
-    """The same maps with each ``media/…`` path turned into an address (absolute for
-    feeds, relative to the page for pages)."""
-    return {article: {url: address(path) for url, path in targets.items()}
-            for article, targets in targets_of.items()}

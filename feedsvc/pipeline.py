@@ -187,7 +187,7 @@ def publish_site(config: Config, db: Archive | None = None,
     # the archived images the pages and feeds point at (issue 23)
     kept = kept_media(db, changed) if changed is not None else None
     report.written += copy_media(public.dir, media_root(config), (
-        path for targets in kept.values() for path in targets.values()) if kept is not None
+        image.path for images in kept.values() for image in images.values()) if kept is not None
         else all_kept_paths(db))
     feeds = query.list_feeds(db)
     if changed is not None:

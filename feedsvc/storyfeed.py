@@ -16,7 +16,7 @@ from html import escape
 
 from feedsvc import query
 from feedsvc.archive import Archive
-from feedsvc.history import archive_pages, write_page
+from feedsvc.history import archive_pages, with_media, write_page
 from feedsvc.models import FeedInfo, FeedPage, LinkedArticle, PublicConfig, StoredArticle
 from feedsvc.publish import feed_url
 from feedsvc.urls import ascii_url
@@ -57,7 +57,7 @@ def publish_stories(db: Archive, public: PublicConfig, slugs: Slugs,
             chunk = [r[0] for r in db.execute(
                 "SELECT id FROM stories ORDER BY id DESC LIMIT ?",
                 [feed.count - top.archive_pages * per_page])][::-1]
-        entries = story_entries(db, chunk, public.base_url)
+        entries = story_entries(db, chunk, public)
         for path in write_page(public, top.page(number) if number else top, entries, slugs):
             if path:
                 written.append(path)
@@ -66,10 +66,13 @@ def publish_stories(db: Archive, public: PublicConfig, slugs: Slugs,
     return written, unchanged
 
 
-def story_entries(db: Archive, story_ids: list[int], base_url: str) -> list[StoredArticle]:
-    """One entry per story, in the order given: its fullest copy, with the others listed."""
+def story_entries(db: Archive, story_ids: list[int], public: PublicConfig
+                  ) -> list[StoredArticle]:
+    """One entry per story, in the order given: its fullest copy (pointing at the archived
+    copies of its images, as the other feeds do), with the others listed."""
     rows = {s.id: s for s in query.list_stories(db, story_ids=story_ids)}
-    leads = {a.id: a for a in query.articles_by_id(db, [r.article_id for r in rows.values()])}
+    leads = {a.id: a for a in with_media(db, public, query.articles_by_id(
+        db, [r.article_id for r in rows.values()]))}
     entries = []
     for story_id in story_ids:
         story = rows.get(story_id)
@@ -80,7 +83,8 @@ def story_entries(db: Archive, story_ids: list[int], base_url: str) -> list[Stor
         entries.append(replace(
             lead, id=story.id, uid=f"story:{story.id}", title=story.title,
             updated=max([lead.updated, story.last_seen]),
-            content_html=lead.content_html + _copies_html(others, story.coverage, base_url),
+            content_html=lead.content_html + _copies_html(others, story.coverage,
+                                                            public.base_url),
             page_path=page_of(lead)))
     return entries
 

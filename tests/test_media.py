@@ -33,8 +33,9 @@ def png(size: tuple[int, int] = (40, 30), colour: tuple[int, int, int] = (10, 12
     return out.getvalue()
 
 
-def post(inbox: Path, name: str, source: str, images: list[str]) -> None:
-    figures = "\n".join(f'<figure><img src="{url}" alt="picture {n}" width="40" height="30">'
+def post(inbox: Path, name: str, source: str, images: list[str], sized: bool = True) -> None:
+    size = ' width="40" height="30"' if sized else ""
+    figures = "\n".join(f'<figure><img src="{url}" alt="picture {n}"{size}>'
                         f"<figcaption>Caption {n}</figcaption></figure>"
                         for n, url in enumerate(images))
     (inbox / f"{name}.md").write_text(
@@ -222,9 +223,11 @@ def test_pages_and_feeds_point_at_the_archived_copies(project: Path, inbox: Path
     assert local.read_bytes() == png()
     assert images[0].get("alt") == "picture 0" and images[0].get("width") == "40"
     assert "Caption 0" in text and image not in text  # the caption stays, the URL is ours
-    feed = feedparser.parse((project / "archive" / "public" / "all.xml").read_bytes())
-    content = feed.entries[0].content[0].value
-    assert "http://127.0.0.1:8080/media/" in content and image not in content
+    public = project / "archive" / "public"
+    for feed_file in ("all.xml", "stories.xml"):  # the stories feed's entries too
+        feed = feedparser.parse((public / feed_file).read_bytes())
+        content = feed.entries[0].content[0].value
+        assert "http://127.0.0.1:8080/media/" in content and image not in content, feed_file
     # The outlet deletes the image: the page is still complete.
     feed_server.serve("/img/photo.png", Reply(404, b"gone"))
     assert cli("publish").exit_code == 0
@@ -383,3 +386,23 @@ def test_a_new_version_with_a_new_picture_gets_it_kept(project: Path, inbox: Pat
     rows = media_rows(project)
     assert rows[first][0] == "kept" and rows[second][0] == "kept"
     assert len(feed_server.seen("/img/first.png")) == 1
+
+
+def test_an_image_without_a_size_gets_the_archived_copys(project: Path, inbox: Path, cli: Cli,
+                                                          feed_server: FeedServer) -> None:
+    """No layout jump: an ``img`` stating no size gets its archived copy's; one stating a
+    size keeps it."""
+    import html5lib
+
+    keep_media(project)
+    wide = feed_server.serve("/img/wide.png", Reply(body=png((120, 50)), headers={
+        "Content-Type": "image/png"}))
+    post(inbox, "unsized", "Outlet", [wide], sized=False)
+    post(inbox, "sized", "Outlet", [wide])
+    assert cli("ingest").exit_code == 0 and cli("media").exit_code == 0
+    assert cli("publish").exit_code == 0
+    for name, size in (("unsized", ("120", "50")), ("sized", ("40", "30"))):
+        _, text = published_page(project, name)
+        [img] = html5lib.parse(text).iter("{http://www.w3.org/1999/xhtml}img")
+        assert (img.get("width"), img.get("height")) == size, name
+        assert img.get("alt") == "picture 0" and img.get("src").endswith(".png")
