@@ -702,8 +702,11 @@ def reindex(ctx: click.Context, rebuild_stories: bool) -> None:
 @main.command("media")
 @click.argument("names", nargs=-1, metavar="[SOURCE]...")
 @click.option("--since", type=DateBound(), help="Only articles published on or after DATE.")
+@click.option("--limit", type=click.IntRange(1, None),
+              help="Download at most N images this run (the most recently shown first).")
 @click.pass_context
-def media_command(ctx: click.Context, names: tuple[str, ...], since: str | None) -> None:
+def media_command(ctx: click.Context, names: tuple[str, ...], since: str | None,
+                  limit: int | None) -> None:
     """Download the images of archived articles (of these sources, or all whose source
     keeps media) and keep them in the archive, once each.
 
@@ -713,7 +716,7 @@ def media_command(ctx: click.Context, names: tuple[str, ...], since: str | None)
     with _Progress("images", ctx.obj["quiet"]) as bar:
         report, unknown = pipeline.backfill_media(
             config, names, parse_date(since) if since else None, on_wanted=bar.start,
-            on_done=bar.step)
+            on_done=bar.step, limit=limit)
     for name in unknown:
         click.echo(f"{name}: no such source in the archive", err=True)
     total = sum(report.outcomes.values())

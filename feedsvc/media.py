@@ -72,10 +72,25 @@ def want_images(db: Archive, articles: Iterable[tuple[int, str, str]], per_artic
                                 "VALUES (?, ?, ?)", [url, when, when])
             if cursor.rowcount == 1:
                 new += 1
-            else:
-                db.execute("UPDATE media SET last_used = ? WHERE url = ? AND last_used < ?",
-                           [when, url, when])
+                continue
+            db.execute("UPDATE media SET last_used = ? WHERE url = ? AND last_used < ?",
+                       [when, url, when])
+            # removed to save room, and shown again: wanted again
+            new += db.execute("UPDATE media SET status = 'wanted', reason = NULL, attempts = 0, "
+                              "next_try = NULL WHERE url = ? AND status = 'evicted'",
+                              [url]).rowcount
     return new
+
+
+def images_of(db: Archive, article_ids: list[int]) -> set[str]:
+    """The image URLs these articles show."""
+    found: set[str] = set()
+    for start in range(0, len(article_ids), 500):
+        chunk = article_ids[start:start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        found |= {r[0] for r in db.execute(
+            f"SELECT url FROM article_media WHERE article_id IN ({marks})", chunk)}
+    return found
 
 
 def scan_new_articles(db: Archive, config: Config, limit: int = 500) -> int:
@@ -157,6 +172,9 @@ def record(db: Archive, root: Path, url: str, attempts: int, outcome: Outcome,
                        "next_try = NULL, fetched = ? WHERE url = ?",
                        [stored.digest, info.media_type, info.extension, len(outcome.body),
                         info.width, info.height, when, url])
+            # the same bytes under other URLs, removed to save room: back with this file
+            db.execute("UPDATE media SET status = 'kept', reason = NULL WHERE digest = ? "
+                       "AND status = 'evicted'", [stored.digest])
         elif outcome.status == "retry" and attempts < len(RETRY_AFTER):
             later = format_date(now + timedelta(seconds=RETRY_AFTER[attempts]))
             db.execute("UPDATE media SET status = 'retry', reason = ?, attempts = ?, "

@@ -44,6 +44,7 @@ from feedsvc.media import (
     download_all,
     due_downloads,
     evict,
+    images_of,
     media_root,
     want_images,
 )
@@ -287,12 +288,12 @@ def backfill_media(config: Config, names: Iterable[str] = (), since: datetime | 
                    on_wanted: Callable[[int], None] | None = None,
                    on_done: Callable[[], None] | None = None,
                    now: Callable[[], datetime] = utc_now,
-                   transport: httpx.AsyncBaseTransport | None = None
-                   ) -> tuple[MediaReport, list[str]]:
+                   transport: httpx.AsyncBaseTransport | None = None,
+                   limit: int | None = None) -> tuple[MediaReport, list[str]]:
     """Find the images of archived articles (of these sources, published since then) whose
-    source keeps media, and download those not downloaded yet. Each result is stored as it
-    arrives: stopped, a run continues where it was. Returns the report and the names given
-    that are no source."""
+    source keeps media, and download those not downloaded yet (at most ``limit``, the
+    most recently used first). Each result is stored as it arrives: stopped, a run
+    continues where it was. Returns the report and the names given that are no source."""
     wanted = set(names)
     with archive.opened(config.database) as db:
         sources = {row[0]: row[1] for row in db.execute("SELECT name, slug FROM sources")}
@@ -302,6 +303,7 @@ def backfill_media(config: Config, names: Iterable[str] = (), since: datetime | 
         configured = {s.name: s.media for s in subscriptions.all_sources(db, config)}
         keeping = [n for n in chosen if configured.get(n, config.media.inbox) == "keep"]
         report = MediaReport()
+        shown: set[str] = set()  # the images of the chosen articles
         with db.transaction():
             for start in range(0, len(keeping), 500):
                 chunk = keeping[start:start + 500]
@@ -311,7 +313,12 @@ def backfill_media(config: Config, names: Iterable[str] = (), since: datetime | 
                     f"({marks})" + (" AND published >= ?" if since else "") + " ORDER BY id",
                     [*chunk, *([format_date(since)] if since else [])]).fetchall()
                 report.wanted += want_images(db, rows, config.media.max_per_article)
+                if wanted or since:
+                    shown |= images_of(db, [row[0] for row in rows])
             jobs = due_downloads(db, now())
+        if wanted or since:  # only what was asked for
+            jobs = [job for job in jobs if job[0] in shown]
+        jobs = jobs[:limit] if limit is not None else jobs
         if on_wanted:
             on_wanted(len(jobs))
         done = asyncio.run(download_all(db, config, jobs, now, on_done, transport))

@@ -324,6 +324,11 @@ def test_over_the_budget_the_oldest_unused_files_go_never_the_articles(
     assert len(kept_files(project)) == 1
     with sqlite3.connect(project / "archive" / "archive.db") as db:
         assert db.execute("SELECT count(*) FROM articles").fetchone()[0] == 3
+    # A new article shows the removed picture again: it is downloaded again, and recent.
+    post(inbox, "revival", "Outlet", [old])
+    assert cli("ingest").exit_code == 0 and cli("media").exit_code == 0
+    assert media_rows(project)[old][0] == "kept" and len(kept_files(project)) == 2
+    assert len(feed_server.seen("/img/old.png")) == 2
 
 
 def test_articles_archived_before_the_upgrade_wait_for_feedsvc_media(
@@ -406,3 +411,25 @@ def test_an_image_without_a_size_gets_the_archived_copys(project: Path, inbox: P
         [img] = html5lib.parse(text).iter("{http://www.w3.org/1999/xhtml}img")
         assert (img.get("width"), img.get("height")) == size, name
         assert img.get("alt") == "picture 0" and img.get("src").endswith(".png")
+
+
+def test_media_downloads_only_the_sources_asked_and_at_most_the_limit(
+        project: Path, inbox: Path, cli: Cli, feed_server: FeedServer) -> None:
+    keep_media(project)
+    images = [feed_server.serve(f"/img/{n}.png", Reply(body=png((20 + n, 20))))
+              for n in range(5)]
+    post(inbox, "first", "Outlet", images[:2])
+    post(inbox, "second", "Other", images[2:])
+    assert cli("ingest").exit_code == 0
+    result = cli("media", "--limit", "1")  # every article looked at, one image downloaded
+    assert result.exit_code == 0 and "1 image: 1 kept" in result.output, result.output
+    statuses = {url: row[0] for url, row in media_rows(project).items()}
+    assert sorted(statuses.values()) == ["kept"] + ["wanted"] * 4
+    result = cli("media", "Outlet")
+    assert result.exit_code == 0, result.output
+    after = {url: row[0] for url, row in media_rows(project).items()}
+    assert [after[u] for u in images[:2]] == ["kept"] * 2
+    assert [after[u] for u in images[2:]] == [statuses[u] for u in images[2:]]  # not asked
+    assert cli("media").exit_code == 0
+    assert {row[0] for row in media_rows(project).values()} == {"kept"}
+    assert all(len(feed_server.seen(urlsplit(u).path)) == 1 for u in images)
