@@ -14,7 +14,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from html import escape
 from typing import Any
 
 import lxml.html
@@ -22,6 +21,7 @@ import trafilatura
 from lxml import etree
 
 from feedsvc.dates import from_epoch, parse_date
+from feedsvc.mediarefs import with_lead_image
 from feedsvc.names import clean_name
 from feedsvc.text import share_in
 from feedsvc.text import word_counts as _tokens
@@ -105,10 +105,7 @@ def extract_page(markup: str | bytes, url: str | None = None) -> Page:
     page.free = not any(item.get("isAccessibleForFree") in (False, "False", "false")
                         for item in ld)
     page.url = page.url or _title_link(tree, title)
-    page.body_html = _body(tree, base, title)
-    if page.image and is_http_url(page.image) and "<img" not in page.body_html:
-        page.body_html = (f'<figure><img src="{escape(page.image)}" alt=""></figure>'
-                          + page.body_html)
+    page.body_html = with_lead_image(_body(tree, base, title), page.image)
     return page
 
 

@@ -1,13 +1,16 @@
 """The images an article's content shows, in order (issue 23): what is downloaded when its
 source keeps media. ``img`` ``src``, the chosen ``srcset`` candidate, ``picture`` sources,
 and video ``poster`` images; absolute http(s) URLs only (content is cleaned: relative ones
-were made absolute, ``data:`` ones are already in the archive). The feed's og:image, when
-the body had no picture, was put into the body by the extractor, so it is found here too.
+were made absolute, ``data:`` ones are already in the archive). A page's og:image, or a
+feed entry's own picture (``media:content``, an image enclosure, ``media:thumbnail``, a JSON
+Feed ``image``), opens a body that shows no picture of its own (``with_lead_image``), so it
+is found here too.
 """
 
 from __future__ import annotations
 
 import re
+from html import escape
 
 from lxml import html
 
@@ -15,6 +18,15 @@ from feedsvc.urls import is_http_url
 
 SRCSET_CANDIDATE = re.compile(r"\s*(\S+?)(?:\s+(\d+(?:\.\d+)?)([wx]))?\s*(?:,|$)")
 SKIPPED_TYPES = {"image/svg+xml"}  # never kept: a picture source of this type is passed over
+
+
+def with_lead_image(body_html: str, image: str | None) -> str:
+    """``body_html`` opened by the picture its page or feed entry names, when the body shows
+    none of its own: the article's only picture would be lost otherwise. Its alt text is
+    empty (it is not the article's words, and it adds none to the archived text)."""
+    if image and is_http_url(image) and "<img" not in body_html:
+        return f'<figure><img src="{escape(image)}" alt=""></figure>' + body_html
+    return body_html
 
 
 def image_urls(content_html: str, limit: int = 30) -> list[str]:

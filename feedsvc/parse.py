@@ -23,6 +23,7 @@ import feedparser
 from feedsvc.dates import parse_date
 from feedsvc.defaults import MAX_ENTRIES
 from feedsvc.errors import ParseError
+from feedsvc.mediarefs import with_lead_image
 from feedsvc.models import Article
 from feedsvc.plainfeed import HTTP_CHARSET, XML_DECL, read_plain
 from feedsvc.text import html_to_text
@@ -210,8 +211,32 @@ def _fullest(entry: Any) -> tuple[str, str | None]:
     return content, summary if summary and summary != content else None
 
 
+def _entry_picture(entry: Any, feed_url: str) -> str | None:
+    """The picture a feed names for an entry: its largest ``media:content`` image, else an
+    image enclosure, else its largest ``media:thumbnail`` (absolute; None when none)."""
+    def width(item: dict[str, Any]) -> int:
+        value = str(item.get("width") or "")
+        return int(value) if value.isdigit() else 0
+
+    def image(item: Any) -> bool:
+        return isinstance(item, dict) and (item.get("medium") == "image" or str(
+            item.get("type") or "").startswith("image/"))
+
+    contents = [c for c in entry.get("media_content") or [] if image(c) and c.get("url")]
+    enclosures = [e for e in entry.get("enclosures") or [] if image(e) and e.get("href")]
+    thumbnails = [t for t in entry.get("media_thumbnail") or []
+                  if isinstance(t, dict) and t.get("url")]
+    url = (max(contents, key=width)["url"] if contents
+           else enclosures[0]["href"] if enclosures
+           else max(thumbnails, key=width)["url"] if thumbnails else None)
+    found = absolute_url(url.strip(), feed_url) if isinstance(url, str) and url.strip() else None
+    return found if is_http_url(found) else None
+
+
 def _entry_article(entry: Any, feed_url: str, language: str | None) -> Article:
     content, summary = _fullest(entry)
+    # the feed's picture for an entry whose body has none (the summary is left as it was)
+    content = with_lead_image(content, _entry_picture(entry, feed_url))
     # An author may be known only by e-mail; feedparser then gives no name.
     people = [a.get("name") or a.get("email") for a in entry.get("authors") or []
               if isinstance(a, dict)]
@@ -281,6 +306,8 @@ def _json_item(item: dict[str, Any], feed_url: str, language: str | None,
         text = get("content_text") or ""
         html = "".join(f"<p>{escape(p, quote=False)}</p>" for p in text.split("\n\n")
                        if p.strip())
+    picture = get("image") or get("banner_image")
+    html = with_lead_image(html, absolute_url(picture, feed_url) if picture else None)
     authors = get("authors", list) or ([item["author"]] if get("author", dict) else [])
     names = [a.get("name") for a in authors if isinstance(a, dict)]
     guid = get("id", (str, int, float))

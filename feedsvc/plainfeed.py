@@ -213,6 +213,8 @@ def _rss_item(item: etree._Element, base: str) -> dict[str, Any]:
     found = _group(item, _ITEM_READ, _ITEM_SKIP)
     if "author" in found and _DC + "creator" in found:
         raise NotPlainError
+    if any(_may_be_picture(e) for e in item.iterchildren("enclosure")):
+        raise NotPlainError  # a picture of the entry: feedparser reads it
     entry: dict[str, Any] = {}
     title = _plain_title(_one(found, "title"))
     if title:
@@ -265,9 +267,19 @@ def _lang(element: etree._Element) -> str | None:
     return None
 
 
+def _may_be_picture(enclosure: etree._Element) -> bool:
+    """An enclosure that may be an image (its type says so, or says nothing). Audio and
+    video (podcasts) stay on this path: only pictures reach an article."""
+    kind = (enclosure.get("type") or "").strip().lower()
+    return not kind or kind.startswith("image/")
+
+
 def _alternate(links: list[etree._Element], base: str) -> str | None:
     """The href of the one alternate link (an Atom link without rel is one); NotPlainError when
-    there are several, or it is not a web page (feedparser then chooses)."""
+    there are several, or it is not a web page (feedparser then chooses), or an enclosure
+    may be a picture."""
+    if any(link.get("rel") == "enclosure" and _may_be_picture(link) for link in links):
+        raise NotPlainError
     alternates = [link for link in links if link.get("rel") in {None, "alternate"}]
     if not alternates:
         return None

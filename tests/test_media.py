@@ -433,3 +433,36 @@ def test_media_downloads_only_the_sources_asked_and_at_most_the_limit(
     assert cli("media").exit_code == 0
     assert {row[0] for row in media_rows(project).values()} == {"kept"}
     assert all(len(feed_server.seen(urlsplit(u).path)) == 1 for u in images)
+
+
+def test_a_feed_entrys_own_picture_is_kept_when_its_body_has_none(
+        project: Path, cli: Cli, feed_server: FeedServer) -> None:
+    """A summary-only entry whose feed names its picture (``media:content``): the picture
+    opens the archived body, is kept, and its page shows the archived copy."""
+    from .conftest import write_sources
+
+    lead = feed_server.serve("/img/lead.png", Reply(body=png((64, 48))))
+    thumb = feed_server.serve("/img/thumb.png", Reply(body=png((16, 12))))
+    feed = feed_server.serve("/feed.xml", Reply(body=(
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0" '
+        'xmlns:media="http://search.yahoo.com/mrss/"><channel><title>Wire</title>'
+        "<link>http://news.example/</link><item><title>Pictured</title>"
+        "<link>http://news.example/pictured</link><guid>http://news.example/pictured</guid>"
+        "<pubDate>Sun, 01 Nov 2026 08:00:00 GMT</pubDate>"
+        "<description>Only a summary, as many feeds give.</description>"
+        f"<media:content url='{lead}' medium='image' width='64' height='48'/>"
+        f"<media:thumbnail url='{thumb}' width='16' height='12'/>"
+        "</item></channel></rss>").encode(), headers={"Content-Type": "application/rss+xml"}))
+    write_sources(project, [{"name": "Wire", "url": feed, "media": "keep"}])
+    assert cli("fetch").exit_code == 0
+    assert cli("media").exit_code == 0
+    assert media_rows(project)[lead][0] == "kept" and thumb not in media_rows(project)
+    assert cli("publish").exit_code == 0
+    page, text = published_page(project, "Pictured")
+    import html5lib
+
+    [img] = html5lib.parse(text).iter("{http://www.w3.org/1999/xhtml}img")
+    assert (page.parent / img.get("src")).resolve().read_bytes() == png((64, 48))
+    assert (img.get("width"), img.get("height")) == ("64", "48")
+    with sqlite3.connect(project / "archive" / "archive.db") as db:  # the URL, as the feed said
+        assert lead in db.execute("SELECT content_html FROM articles").fetchone()[0]

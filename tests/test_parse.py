@@ -6,6 +6,7 @@ feed and a generated bench feed.
 """
 
 import dataclasses
+import json
 import random
 from datetime import UTC, datetime
 
@@ -135,6 +136,12 @@ def test_fast_path_reads_what_feedparser_reads(name: str) -> None:
     ("RSS 1.0", b'<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-'
      b'syntax-ns#" xmlns="http://purl.org/rss/1.0/"><channel><title>T</title></channel>'
      b"<item><title>A</title><link>https://e.org/a</link></item></rdf:RDF>", ""),
+    ("an image enclosure", rss("<item><title>A</title><link>https://e.org/a</link><enclosure "
+                               "url='/a.jpg' type='image/jpeg' length='1'/></item>"), ""),
+    ("an enclosure of no type", rss("<item><title>A</title><link>https://e.org/a</link>"
+                                    "<enclosure url='/a' length='1'/></item>"), ""),
+    ("an Atom image enclosure", atom('<entry><title>T</title><id>urn:x</id><link rel="enclosure" '
+                                     'type="image/png" href="/p.png"/></entry>'), ""),
     ("XHTML content", atom('<entry><title>T</title><id>urn:x</id><content type="xhtml">'
                            '<div xmlns="http://www.w3.org/1999/xhtml"><p>x</p></div>'
                            "</content></entry>"), ""),
@@ -268,3 +275,54 @@ def test_plain_text_entities_are_resolved_once() -> None:
     (article,) = corpus("atom-plain-text-entities.xml")
     assert article.content_text == "Developer: Example Ltd. Fish & chips, 3 < 4."
     assert "&amp;nbsp;" not in article.content_html and "&amp;amp;" not in article.content_html
+
+
+MEDIA_RSS = ('xmlns:media="http://search.yahoo.com/mrss/"',)
+
+
+@pytest.mark.parametrize(("item", "picture"), [
+    ("<media:thumbnail url='https://i.e.org/s.jpg' width='150'/>"
+     "<media:thumbnail url='https://i.e.org/m.jpg' width='600'/>", "https://i.e.org/m.jpg"),
+    ("<media:content url='https://i.e.org/v.mp4' medium='video' width='1920'/>"
+     "<media:content url='https://i.e.org/big.jpg' medium='image' width='1200'/>"
+     "<media:thumbnail url='https://i.e.org/t.jpg'/>", "https://i.e.org/big.jpg"),
+    ("<media:group><media:content url='https://i.e.org/g.webp' type='image/webp'/>"
+     "</media:group>", "https://i.e.org/g.webp"),
+    ("<enclosure url='/pics/a.jpg' type='image/jpeg' length='9'/>", "https://e.org/pics/a.jpg"),
+    ("<enclosure url='https://e.org/a.mp3' type='audio/mpeg' length='9'/>", None),
+    ("<media:thumbnail url='javascript:alert(1)'/>", None),
+])
+def test_the_feeds_picture_opens_a_body_that_has_none(item: str, picture: str | None) -> None:
+    body = rss(f"<item><title>A</title><link>https://e.org/a</link><description>Words only."
+               f"</description>{item}</item>").replace(b"<rss ", b"<rss " + MEDIA_RSS[0].encode()
+                                                      + b" ", 1)
+    [article] = parse_feed(body, "https://e.org/feed.xml").articles
+    if picture is None:
+        assert "<img" not in article.content_html
+    else:
+        assert article.content_html == (f'<figure><img src="{picture}" alt=""></figure>'
+                                        "Words only.")
+    assert article.summary is None  # the description is the body: not kept twice
+
+
+def test_a_body_with_its_own_picture_gets_no_other() -> None:
+    body = rss("<item><title>A</title><link>https://e.org/a</link><description>&lt;img src="
+               "'https://e.org/own.jpg'&gt; words</description><media:thumbnail url="
+               "'https://i.e.org/t.jpg'/></item>").replace(
+        b"<rss ", b"<rss " + MEDIA_RSS[0].encode() + b" ", 1)
+    [article] = parse_feed(body, "https://e.org/feed.xml").articles
+    assert "t.jpg" not in article.content_html and "own.jpg" in article.content_html
+
+
+def test_a_json_feed_items_image_opens_a_body_that_has_none() -> None:
+    feed = {"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": [
+        {"id": "1", "url": "https://e.org/1", "content_text": "Words.", "image": "/i/1.png"},
+        {"id": "2", "url": "https://e.org/2", "content_html": "<p>x</p>",
+         "banner_image": "https://e.org/b.png"},
+        {"id": "3", "url": "https://e.org/3", "content_html": "<img src='https://e.org/o.png'>",
+         "image": "https://e.org/not.png"}]}
+    first, second, third = parse_feed(json.dumps(feed).encode(), "https://e.org/feed.json",
+                                      "application/feed+json").articles
+    assert first.content_html.startswith('<figure><img src="https://e.org/i/1.png" alt="">')
+    assert second.content_html.startswith('<figure><img src="https://e.org/b.png" alt="">')
+    assert "not.png" not in third.content_html
