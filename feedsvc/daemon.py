@@ -68,6 +68,7 @@ RECHECK_EVERY = 300  # seconds between looks for due re-checks
 MEDIA_EVERY = 60  # seconds between rounds of image downloads
 MEDIA_PER_ROUND = 100
 MEDIA_BUDGET = 60  # seconds a round may take
+MEDIA_SOON = 5  # seconds after new articles are stored: their images follow them
 SUBSCRIPTIONS_EVERY = 2.0  # seconds between looks at the archive's subscriptions
 SHUTDOWN_GRACE = 3.0  # seconds open HTTP connections get to finish
 
@@ -140,6 +141,8 @@ class Daemon:
         self.last_publish: str | None = None
         self.failures = 0  # sources and files that failed (the exit code of --once)
         self.scheduler: AsyncIOScheduler | None = None
+        self._media_running = False
+        self._media_again = False  # articles arrived during a round: another one soon
         self.fetcher: Fetcher | None = None
         self.pool: ProcessPoolExecutor | None = None
         self._db: Archive | None = None
@@ -402,6 +405,21 @@ class Daemon:
             log.info("%s: %s", state.name, note, extra={"event": "fetch-note",
                                                         "source": state.slug})
         self._changed(report.changed)
+        self._media_soon(report.changed)
+
+    def _media_soon(self, article_ids: list[int]) -> None:
+        """New or edited articles: their images are looked for in ``MEDIA_SOON`` seconds,
+        not at the next of the minute's rounds (a round running now is followed by
+        another)."""
+        if not article_ids or self.scheduler is None or self._stopping.is_set():
+            return
+        if self._media_running:
+            self._media_again = True
+            return
+        job = self.scheduler.get_job("media")
+        soon = utc_now() + timedelta(seconds=MEDIA_SOON)
+        if job is not None and (job.next_run_time is None or job.next_run_time > soon):
+            job.modify(next_run_time=soon)
 
     def _reschedule(self, state: SourceState) -> None:
         """Next run at the source's next due time (its interval, or its backoff)."""
@@ -440,6 +458,7 @@ class Daemon:
                      extra={"event": "ingest", "new": report.new, "updated": report.updated,
                             "failed": report.failed})
             self._changed(report.changed)
+            self._media_soon(report.changed)
 
     def _ingest_batch(self, db: Archive, paths: list[Path]) -> IngestReport:
         """Archive, commit, then move each file out: a crash in between re-reads a file
@@ -478,6 +497,7 @@ class Daemon:
             await run_rechecks(jobs, self.fetcher, self.pool, self._write, now,
                                self.config.recheck, done)
         self._changed(touched)
+        self._media_soon(touched)  # a new version may show a new picture
 
     async def _scheduled_media(self) -> None:
         """The images of newly archived articles, and those due again (issue 23): after the
@@ -485,12 +505,23 @@ class Daemon:
         ``MEDIA_BUDGET`` seconds, so a slow image host holds up nothing else for long."""
         if self.fetcher is None or self._stopping.is_set():
             return
+        self._media_running = True
+        try:
+            more = await self._media_round(self.fetcher)
+        finally:
+            self._media_running = False
+        if self._media_again or more:
+            self._media_again = False
+            self._media_soon([0])
+
+    async def _media_round(self, fetcher: Fetcher) -> bool:
+        """One round; True when a full round's worth was done in time and more may wait."""
         await self._write(scan_new_articles, self.config)
         jobs = await self._write(due_downloads, utc_now(), MEDIA_PER_ROUND)
         if not jobs:
-            return
+            return False
         kept: list[str] = []
-        fetcher = self.fetcher
+        timed_out = False
         root = media_root(self.config)
         max_bytes = self.config.media.max_bytes
 
@@ -504,12 +535,14 @@ class Daemon:
             async with asyncio.timeout(MEDIA_BUDGET):
                 await asyncio.gather(*(one(url, attempts) for url, attempts in jobs))
         except TimeoutError:
+            timed_out = True
             log.info("images: the round's %d s are up; the rest wait for the next",
                      MEDIA_BUDGET, extra={"event": "media-budget"})
         if kept:
             log.info("images: %d kept", len(kept), extra={"event": "media", "kept": len(kept)})
             self._changed(await self._write(articles_showing, kept))
             await self._write(evict, root, self.config.media.max_total, utc_now())
+        return len(jobs) == MEDIA_PER_ROUND and not timed_out
 
     def _changed(self, article_ids: list[int]) -> None:
         if article_ids:

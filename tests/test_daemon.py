@@ -486,3 +486,46 @@ def test_a_running_daemon_fetches_a_source_added_by_add_within_seconds(
     wait_for(lambda: "Harbour reopens after storm" in feed_titles(daemon, "/sources/added.xml"),
              what="its entries published")
     wait_for(lambda: "subscriptions changed" in daemon.output(), what="the change logged")
+
+
+def test_the_daemon_keeps_the_images_of_what_it_archives_and_serves_them(
+        start_daemon: Callable[..., Daemon], feed_server: FeedServer, project: Path) -> None:
+    """Images follow their articles within seconds (not at the next minute's round); an
+    unreachable image host is recorded for a later try, quietly; the feeds the daemon serves
+    point at the archived copy, served immutable and sandboxed."""
+    from .test_media import png
+
+    picture = feed_server.serve("/img/harbour.png", Reply(200, png((48, 32)), {
+        "Content-Type": "image/png"}))
+    unreachable = f"http://127.0.0.1:{free_port()}/img/lost.png"  # nothing listens there
+    feed = (f'<?xml version="1.0"?><rss version="2.0"><channel><title>Courier</title>'
+            f"<item><title>Harbour reopens</title><link>http://news.example/harbour</link>"
+            f"<description>&lt;p&gt;The harbour reopened.&lt;/p&gt;&lt;img src='{picture}' "
+            f"alt='The harbour'&gt;&lt;img src='{unreachable}' alt='Lost'&gt;</description>"
+            f"</item></channel></rss>").encode()
+    url = feed_server.serve("/rss", Reply(200, feed, {"Content-Type": "application/rss+xml"}))
+    started = time.monotonic()
+    daemon = start_daemon(f"sources:\n  - name: Courier\n    url: {url}\n    every: 1h\n"
+                          "    full_text: never\n    media: keep\n")
+
+    def statuses() -> dict[str, str]:
+        with sqlite3.connect(project / "archive" / "archive.db") as conn:
+            return dict(conn.execute("SELECT url, status FROM media").fetchall())
+
+    wait_for(lambda: statuses().get(picture) == "kept", timeout=30, what="the picture kept")
+    assert time.monotonic() - started < 30  # not a minute later
+    assert statuses()[unreachable] == "retry"
+    wait_for(lambda: "/media/" in daemon.get("/all.xml").text, what="the feed republished")
+    content = feedparser.parse(daemon.get("/all.xml").content).entries[0].content[0].value
+    assert picture not in content and unreachable in content  # what is not kept stays linked
+    local = content.split('src="')[1].split('"')[0]
+    assert local.startswith(daemon.url + "/media/")
+    served = httpx.get(local, timeout=5)
+    assert served.status_code == 200 and served.content == png((48, 32))
+    assert "immutable" in served.headers["cache-control"]
+    assert served.headers["x-content-type-options"] == "nosniff"
+    assert len(feed_server.seen("/img/harbour.png")) == 1
+    assert daemon.stop() == 0
+    log = daemon.output()
+    assert "Traceback" not in log and "lost.png" not in log  # quietly
+    assert "WARNING" not in log and "skipped" not in log, log
