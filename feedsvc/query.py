@@ -140,8 +140,8 @@ def list_feeds(db: Archive) -> list[FeedInfo]:
     for row in _rows(db, """
             SELECT t.name, t.slug, count(a.id) AS n, max(a.updated) AS updated
             FROM tags t JOIN article_tags at ON at.tag_id = t.id
-            JOIN articles a ON a.id = at.article_id
-            GROUP BY t.id ORDER BY t.name"""):
+            JOIN articles a INDEXED BY articles_id_updated ON a.id = at.article_id
+            GROUP BY t.id ORDER BY t.name"""):  # the index holds `updated`: no row is read
         feeds.append(FeedInfo("tag", row["name"], row["slug"], row["n"], row["updated"]))
     return feeds
 

@@ -286,8 +286,21 @@ def _v11(archive: Archive) -> None:
                          "SELECT id, revision FROM articles")
 
 
+def _v12(archive: Archive) -> None:
+    """Every publish counts each feed's articles and reads its latest update, and the
+    sources page counts each day's arrivals: from indexes holding those columns, not from
+    every article's row (0.8 s of a 1 s incremental publish at 100,000 articles)."""
+    conn = archive.conn
+    conn.execute("CREATE INDEX IF NOT EXISTS articles_source_updated "
+                 "ON articles (source_id, updated)")
+    conn.execute("CREATE INDEX IF NOT EXISTS articles_id_updated ON articles (id, updated)")
+    conn.execute("DROP INDEX IF EXISTS articles_first_seen")  # version 9's, now covering:
+    conn.execute("CREATE INDEX IF NOT EXISTS articles_first_seen_source "
+                 "ON articles (first_seen, source_id)")
+
+
 MIGRATIONS: list[Callable[[Archive], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9,
-                                               _v10, _v11]
+                                               _v10, _v11, _v12]
 
 
 def migrate(db: Archive) -> None:

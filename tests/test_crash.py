@@ -221,8 +221,8 @@ def _limit_file_size(limit: int) -> None:
 @pytest.mark.skipif(not hasattr(resource, "RLIMIT_FSIZE"), reason="needs RLIMIT_FSIZE")
 def test_a_full_disk_is_a_clear_error_and_recovery_follows(project: Path, inbox: Path) -> None:
     files = write_posts(inbox, 200)
-    # room for a new archive (ten migrations) and some of the posts, not all of them
-    proc = feedsvc(project, "ingest", preexec_fn=lambda: _limit_file_size(800_000))
+    # room for a new archive (twelve migrations) and some of the posts, not all of them
+    proc = feedsvc(project, "ingest", preexec_fn=lambda: _limit_file_size(900_000))
     _, stderr = proc.communicate(timeout=120)
     message = stderr.decode()
     assert proc.returncode != 0

@@ -242,6 +242,9 @@ def test_existing_archive_is_indexed_by_the_migration(config: Config, inbox: Pat
                            "ALTER TABLE sources DROP COLUMN full_text;"
                            "ALTER TABLE sources DROP COLUMN robots;"
                            "DROP TABLE changes; DROP TABLE rechecks;"  # and version 8
+                           "DROP INDEX articles_source_updated;"  # and version 12
+                           "DROP INDEX articles_id_updated;"
+                           "DROP INDEX articles_first_seen_source;"
                            "DROP TABLE media; DROP TABLE article_media;"  # and v11
                            "DROP TABLE media_scanned;"
                            "ALTER TABLE subscriptions DROP COLUMN media;"
@@ -251,7 +254,6 @@ def test_existing_archive_is_indexed_by_the_migration(config: Config, inbox: Pat
                            "DROP INDEX articles_story;"
                            "ALTER TABLE articles DROP COLUMN story_id;"
                            "DROP TABLE subscriptions;"  # and version 9
-                           "DROP INDEX articles_first_seen;"
                            "ALTER TABLE sources DROP COLUMN last_entries;"
                            "ALTER TABLE sources DROP COLUMN failing_since;"
                            "ALTER TABLE articles DROP COLUMN vanished_at;"
