@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -351,11 +352,19 @@ def _link(db: Archive, story_a: int, story_b: int, score: float, article_a: int,
 
 
 def forget_articles(db: Archive, article_ids: Sequence[int]) -> None:
-    """Take articles about to be deleted out of the story index (their stories are
-    recounted by ``recount_stories`` once the rows are gone)."""
+    """Take articles about to be deleted out of the story index, their names out of the
+    name counts (which weigh the names for coverage); their stories are recounted by
+    ``recount_stories`` once the rows are gone."""
     for start in range(0, len(article_ids), 500):
         chunk = list(article_ids[start:start + 500])
         marks = ", ".join("?" for _ in chunk)
+        lowered: Counter[str] = Counter()
+        for (mentioned,) in db.execute(
+                f"SELECT names FROM story_index WHERE article_id IN ({marks})", chunk):
+            lowered.update(json.loads(mentioned))
+        db.conn.executemany("UPDATE story_name_counts SET articles = articles - ? "
+                            "WHERE name = ?", [(n, name) for name, n in lowered.items()])
+        db.execute("DELETE FROM story_name_counts WHERE articles <= 0")
         for table in ("story_index", "story_bands", "story_names"):
             db.execute(f"DELETE FROM {table} WHERE article_id IN ({marks})", chunk)
         db.execute(f"UPDATE articles SET story_id = NULL WHERE id IN ({marks})", chunk)

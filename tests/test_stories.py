@@ -275,3 +275,26 @@ def test_containment_tells_trimmed_copies_from_stories_sharing_a_paragraph() -> 
     assert stories._is_copy(seed, shingles(STORIES / "afp-guterres-thestar.md"))
     for other in ("afp-xinjiang-skier.md", "afp-xinjiang-report.md", "reuters-guterres-xi.md"):
         assert not stories._is_copy(seed, shingles(STORIES / other)), other
+
+
+def test_deleting_a_source_lowers_the_name_counts(config: Config, inbox: Path) -> None:
+    """The name counts weigh names for coverage: after ``remove --delete`` they are what
+    a rebuild of the remaining articles gives."""
+    from feedsvc.subscriptions import purge
+
+    ingest(config, inbox, *EVERYTHING)
+
+    def counts() -> dict[str, int]:
+        with sqlite3.connect(config.database) as conn:
+            return dict(conn.execute("SELECT name, articles FROM story_name_counts"))
+
+    before = counts()
+    with opened(config.database) as db:
+        source = db.execute("SELECT source FROM articles GROUP BY source ORDER BY count(*) "
+                            "DESC").fetchone()[0]
+        assert purge(db, source) > 0
+    after = counts()
+    assert after != before and all(after[name] <= before[name] for name in after)
+    with opened(config.database) as db:
+        stories.rebuild(db, config.stories)
+    assert counts() == after
