@@ -16,9 +16,12 @@ import re
 import zlib
 from collections.abc import Iterable
 from functools import cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-from datasketch import MinHash
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 from feedsvc.text import CJK_LETTERS
 
@@ -110,6 +113,8 @@ def signature(shingles: Iterable[str]) -> MinHash:
     """The MinHash of a set of shingles (datasketch, fixed seed). Each shingle is hashed
     with CRC-32 (C, stable across processes) rather than datasketch's default SHA-1 in
     Python: a third of the time, and candidates are measured exactly anyway."""
+    from datasketch import MinHash  # imported when first needed: it brings SciPy (0.3 s)
+
     template = _template()
     minhash = MinHash(num_perm=PERMUTATIONS, seed=SEED, hashfunc=zlib.crc32,
                       permutations=template.permutations, scheme=template.scheme)
@@ -120,6 +125,8 @@ def signature(shingles: Iterable[str]) -> MinHash:
 @cache
 def _template() -> MinHash:
     """The seeded permutations, drawn once per process (a quarter of a millisecond each)."""
+    from datasketch import MinHash
+
     return MinHash(num_perm=PERMUTATIONS, seed=SEED, hashfunc=zlib.crc32)
 
 
