@@ -71,7 +71,10 @@ def purge(db: Archive, name: str) -> int:
         if row is None:
             return 0
         ids = "SELECT id FROM articles WHERE source_id = ?"
-        for table in ("article_tags", "article_revisions", "changes", "pages", "rechecks"):
+        # (the images stay: shared by content, other articles may show them; unused, they
+        # are the first to go when media.max_total is reached)
+        for table in ("article_tags", "article_revisions", "changes", "pages", "rechecks",
+                      "article_media", "media_scanned"):
             db.execute(f"DELETE FROM {table} WHERE article_id IN ({ids})", [row[0]])
         touched = [r[0] for r in db.execute(
             "SELECT DISTINCT story_id FROM articles WHERE source_id = ? "

@@ -466,3 +466,25 @@ def test_a_feed_entrys_own_picture_is_kept_when_its_body_has_none(
     assert (img.get("width"), img.get("height")) == ("64", "48")
     with sqlite3.connect(project / "archive" / "archive.db") as db:  # the URL, as the feed said
         assert lead in db.execute("SELECT content_html FROM articles").fetchone()[0]
+
+
+def test_purging_a_source_drops_its_articles_image_links(project: Path, inbox: Path, cli: Cli,
+                                                         feed_server: FeedServer) -> None:
+    keep_media(project)
+    shared = feed_server.serve("/img/shared.png", Reply(body=png()))
+    post(inbox, "gone-soon", "Outlet", [shared])
+    post(inbox, "stays", "Other", [shared])
+    assert cli("run", "--once").exit_code == 0  # archived, looked at, images kept
+    with sqlite3.connect(project / "archive" / "archive.db") as db:
+        assert db.execute("SELECT count(*) FROM media_scanned").fetchone()[0] == 2
+    result = cli("remove", "Outlet", "--purge", "--yes")
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(project / "archive" / "archive.db") as db:
+        ids = {r[0] for r in db.execute("SELECT id FROM articles")}
+        assert len(ids) == 1
+        for table in ("article_media", "media_scanned"):
+            assert {r[0] for r in db.execute(f"SELECT article_id FROM {table}")} == ids
+    assert media_rows(project)[shared][0] == "kept" and len(kept_files(project)) == 1
+    assert cli("publish").exit_code == 0
+    _, text = published_page(project, "stays")
+    assert "../../media/" in text
