@@ -228,19 +228,25 @@ RECENT = timedelta(days=30)  # an image used by an article this recent is never 
 
 
 def evict(db: Archive, root: Path, max_total: int, now: datetime) -> int:
-    """Keep the media folder within ``max_total`` bytes: the files whose last use is
-    oldest go first, but never one an article of the last 30 days shows. The articles are
-    untouched (their HTML has the original URLs); their pages point back at the originals.
-    Returns how many files were removed."""
-    files = db.execute("SELECT digest, extension, max(bytes), max(last_used) FROM media "
-                       "WHERE status = 'kept' GROUP BY digest ORDER BY 4, 1").fetchall()
-    total = sum(size or 0 for _, _, size, _ in files)
+    """Keep the media folder within ``max_total`` bytes: files no article shows any more
+    (their articles were purged) go first, then those whose last use is oldest, but never
+    one an article of the last 30 days shows. The articles are untouched (their HTML has
+    the original URLs); their pages point back at the originals. Returns how many files
+    were removed."""
+    total = db.execute("SELECT coalesce(sum(size), 0) FROM (SELECT max(bytes) AS size "
+                       "FROM media WHERE status = 'kept' GROUP BY digest)").fetchone()[0]
+    if total <= max_total:
+        return 0
+    files = db.execute(
+        "SELECT m.digest, max(m.extension), max(m.bytes), max(m.last_used), "
+        "max(EXISTS (SELECT 1 FROM article_media am WHERE am.url = m.url)) AS shown "
+        "FROM media m WHERE m.status = 'kept' GROUP BY m.digest ORDER BY 5, 4, 1").fetchall()
     recent = format_date(now - RECENT)
     removed = 0
-    for digest, extension, size, last_used in files:
+    for digest, extension, size, last_used, shown in files:
         if total <= max_total:
             break
-        if last_used >= recent:
+        if shown and last_used >= recent:
             continue
         with db.transaction():
             db.execute("UPDATE media SET status = 'evicted', reason = ? WHERE digest = ?",

@@ -488,3 +488,24 @@ def test_purging_a_source_drops_its_articles_image_links(project: Path, inbox: P
     assert cli("publish").exit_code == 0
     _, text = published_page(project, "stays")
     assert "../../media/" in text
+
+
+def test_over_the_budget_images_no_article_shows_go_first(project: Path, inbox: Path,
+                                                          cli: Cli,
+                                                          feed_server: FeedServer) -> None:
+    keep_media(project)
+    orphan = feed_server.serve("/img/orphan.png", Reply(body=png((50, 50), (9, 9, 9))))
+    shown = feed_server.serve("/img/shown.png", Reply(body=png((50, 50), (8, 8, 8))))
+    post(inbox, "purged", "Outlet", [orphan])
+    post(inbox, "kept", "Other", [shown])
+    assert cli("ingest").exit_code == 0 and cli("media").exit_code == 0
+    assert cli("remove", "Outlet", "--purge", "--yes").exit_code == 0
+    with sqlite3.connect(project / "archive" / "archive.db") as db:
+        size = db.execute("SELECT bytes FROM media WHERE url = ?", [shown]).fetchone()[0]
+    config = project / "config.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "  inbox: keep\n", f"  inbox: keep\n  max_total: {size + 10}\n"), encoding="utf-8")
+    result = cli("media")  # both are recent: only the one no article shows may go
+    assert result.exit_code == 0 and "1 old file removed" in result.output, result.output
+    rows = media_rows(project)
+    assert rows[orphan][0] == "evicted" and rows[shown][0] == "kept"
