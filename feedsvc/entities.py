@@ -108,26 +108,30 @@ def _chinese_names(folded: str) -> set[str]:
     dictionary = chinese_dictionary()
     if not dictionary:
         return set()
-    lengths, words, proper = dictionary
+    stems, words, proper = dictionary
     found: set[str] = set()
     for run in _CJK_RUN.findall(folded):
         start, end = 0, len(run)
         while start < end:
-            size = 1
-            # only the lengths of the words that begin with this character, longest first
-            for length in lengths.get(run[start], ()):
-                if start + length <= end and (word := run[start:start + length]) in words:
-                    if word in proper:
-                        found.update(proper[word])
+            # The longest word here: grown a character at a time while it is still the
+            # beginning of some longer word (two or three lookups, not one per word length).
+            size, length = 1, 2
+            while start + length <= end:
+                piece = run[start:start + length]
+                if piece in words:
                     size = length
+                if piece not in stems:
                     break
+                length += 1
+            if size > 1 and (word := run[start:start + size]) in proper:
+                found.update(proper[word])
             start += size
     return found
 
 
-# (first character -> the lengths of the words it begins, longest first; every word of two
-# characters or more; the English name keys of each proper noun), Simplified forms
-Dictionary = tuple[dict[str, tuple[int, ...]], frozenset[str], dict[str, tuple[str, ...]]]
+# (every beginning of two characters or more of a longer word; every word of two characters
+# or more; the English name keys of each proper noun), Simplified forms
+Dictionary = tuple[frozenset[str], frozenset[str], dict[str, tuple[str, ...]]]
 
 
 @cache
@@ -151,11 +155,8 @@ def chinese_dictionary() -> Dictionary | None:
             ordinary.add(word)
         elif word not in proper:
             proper[word] = keys
-    lengths: dict[str, set[int]] = {}
-    for word in words:
-        lengths.setdefault(word[0], set()).add(len(word))
-    return ({first: tuple(sorted(sizes, reverse=True)) for first, sizes in lengths.items()},
-            frozenset(words), {w: k for w, k in proper.items() if w not in ordinary})
+    stems = frozenset(word[:length] for word in words for length in range(2, len(word)))
+    return stems, frozenset(words), {w: k for w, k in proper.items() if w not in ordinary}
 
 
 _CEDICT_LINE = re.compile(r"^\S+ (\S+) \[[^]]*\] /([^/]*)/")

@@ -37,7 +37,8 @@ LEAD_BANDS = 16
 SEED = 22  # fixed: band keys are stored, and must come out the same in every process
 
 _CJK_RUN = re.compile(f"[{CJK_LETTERS}]+")
-_TOKEN = re.compile(rf"([{CJK_LETTERS}]+)|[^\s\W{CJK_LETTERS}]+")
+_CJK_SPLIT = re.compile(f"([{CJK_LETTERS}]+)")  # the runs, kept by re.split
+_WORD = re.compile(rf"[^\s\W{CJK_LETTERS}]+")
 
 
 @cache
@@ -57,7 +58,9 @@ _FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000:
 def fold(text: str) -> str:
     """``text`` as it is compared: full-width forms folded, case-folded, Chinese in
     Simplified characters."""
-    text = text.translate(_FULL_WIDTH).casefold()
+    if not text.isascii():  # (a check in C: most English text has nothing to fold)
+        text = text.translate(_FULL_WIDTH)
+    text = text.casefold()
     converter = _to_simplified()
     if converter is not None and _CJK_RUN.search(text):
         text = converter.convert(text)  # type: ignore[attr-defined]
@@ -76,30 +79,34 @@ def shingle_list(text: str) -> list[str]:
     text still has one shingle."""
     shingles: dict[str, None] = {}  # ordered: the text's opening is indexed on its own
     words: list[str] = []
-    for match in _TOKEN.finditer(fold(text)):
-        run = match.group(1)
-        if run is None:
-            words.append(match.group())
+    size = CHARACTERS_PER_SHINGLE
+    # cut at the runs of characters: the words between them are found by one C-level scan
+    for index, part in enumerate(_CJK_SPLIT.split(fold(text))):
+        if not index % 2:  # between runs
+            if part:
+                words.extend(_WORD.findall(part))
             continue
-        _add_windows(shingles, words, WORDS_PER_SHINGLE, " ")
-        words = []
-        _add_windows(shingles, run, CHARACTERS_PER_SHINGLE, "")
-    _add_windows(shingles, words, WORDS_PER_SHINGLE, " ")
+        if words:
+            _add_word_windows(shingles, words)
+            words = []
+        # a run of characters (inline: Chinese text is many short runs between punctuation)
+        if len(part) <= size:
+            shingles[part] = None
+        else:
+            shingles.update(dict.fromkeys([part[i:i + size]
+                                           for i in range(len(part) - size + 1)]))
+    if words:
+        _add_word_windows(shingles, words)
     return list(shingles)
 
 
-def _add_windows(into: dict[str, None], tokens: str | list[str], size: int,
-                 joiner: str) -> None:
-    if not tokens:
-        return
-    if len(tokens) <= size:
-        into[joiner.join(tokens)] = None
-    elif joiner:
-        into.update(dict.fromkeys([joiner.join(tokens[i:i + size])
-                                   for i in range(len(tokens) - size + 1)]))
-    else:  # a run of characters: its windows are slices
-        into.update(dict.fromkeys([tokens[i:i + size]  # type: ignore[misc]
-                                   for i in range(len(tokens) - size + 1)]))
+def _add_word_windows(into: dict[str, None], words: list[str]) -> None:
+    size = WORDS_PER_SHINGLE
+    if len(words) <= size:
+        into[" ".join(words)] = None
+    else:
+        into.update(dict.fromkeys([" ".join(words[i:i + size])
+                                   for i in range(len(words) - size + 1)]))
 
 
 def containment(a: frozenset[str], b: frozenset[str]) -> float:
