@@ -28,7 +28,7 @@ from feedsvc.errors import FeedsvcError
 from feedsvc.health import source_health
 from feedsvc.lock import ArchiveLock
 from feedsvc.logs import setup_logging
-from feedsvc.media import media_stats
+from feedsvc.media import media_stats, waiting
 from feedsvc.models import Config, FetchReport, FetchStatus, LinkedArticle, SourceConfig
 from feedsvc.pipeline import fetch_sources, ingest_paths, list_sources, publish_site
 from feedsvc.schedule import Selection
@@ -726,6 +726,12 @@ def media_command(ctx: click.Context, names: tuple[str, ...], since: str | None,
         parts = [f"{count} {status}" for status, count in sorted(report.outcomes.items())]
         click.echo(f"{counted(total, 'image')}: {', '.join(parts)}; "
                    f"{counted(report.stored, 'new file')}")
+    with archive.opened(config.database) as db:
+        count, first, reason = waiting(db)
+    if count:  # not an error: the host may be back later (no network, DNS, 5xx, 429)
+        when = (first or "?")[:16].replace("T", " ")
+        click.echo(f"{counted(count, 'image')} to try again from {when} UTC (by `feedsvc "
+                   f"run`, or `feedsvc media` then); most often: {reason}")
     if report.evicted:
         click.echo(f"{counted(report.evicted, 'old file')} removed to stay within "
                    "media.max_total")

@@ -214,6 +214,21 @@ async def download_all(db: Archive, config: Config, jobs: list[tuple[str, int]],
     return report
 
 
+def waiting(db: Archive) -> tuple[int, str | None, str | None]:
+    """The images waiting to be tried again: how many, the earliest next try, and the
+    commonest reason (without the URL each reason opens with)."""
+    reasons: dict[str, int] = {}
+    count, first = 0, None
+    for url, reason, next_try in db.execute(
+            "SELECT url, reason, next_try FROM media WHERE status = 'retry'"):
+        count += 1
+        first = next_try if first is None or (next_try and next_try < first) else first
+        why = (reason or "").removeprefix(f"{url}: ")
+        reasons[why] = reasons.get(why, 0) + 1
+    commonest = max(reasons, key=lambda r: (reasons[r], r)) if reasons else None
+    return count, first, commonest
+
+
 def media_stats(db: Archive) -> dict[str, int]:
     """Image URLs by status, and the files and bytes kept (each file counted once)."""
     stats = {f"images_{status}": count for status, count in db.execute(

@@ -140,8 +140,11 @@ def test_missing_and_unreachable_images_are_recorded_and_tried_later(
     with sqlite3.connect(project / "archive" / "archive.db") as db:
         tries = dict(db.execute("SELECT url, next_try FROM media WHERE status = 'retry'"))
     assert all(tries.values())
+    assert "2 images to try again from " in result.output, result.output
+    assert "cannot connect" in result.output or "HTTP 503" in result.output
     again = cli("media")  # not due yet: nothing is requested again
     assert "no images left to download" in again.output
+    assert "2 images to try again from " in again.output  # and says when they will be
     assert len(feed_server.seen("/img/busy.png")) == 1
 
 
