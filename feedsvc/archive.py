@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from feedsvc.connection import Archive, storage_hint
+from feedsvc.connection import Archive, in_chunks, storage_hint
 from feedsvc.errors import StoreError
 from feedsvc.schema import migrate
 from feedsvc.searchindex import sync_search
@@ -61,4 +61,4 @@ def opened(path: str | Path) -> Iterator[Archive]:
         db.close()
 
 
-__all__ = ["Archive", "open_archive", "open_reader", "opened"]
+__all__ = ["Archive", "in_chunks", "open_archive", "open_reader", "opened"]

@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TextIO
-from urllib.parse import quote
 
 import click
 
@@ -31,6 +30,7 @@ from feedsvc.logs import setup_logging
 from feedsvc.media import media_stats, waiting
 from feedsvc.models import Config, FetchReport, FetchStatus, LinkedArticle, SourceConfig
 from feedsvc.pipeline import fetch_sources, ingest_paths, list_sources, publish_site
+from feedsvc.publish import feed_url
 from feedsvc.schedule import Selection
 from feedsvc.searchweb import search_site
 from feedsvc.server import create_app
@@ -777,7 +777,7 @@ def _story_record(story: query.StoryRow, base_url: str) -> dict[str, Any]:
     def article(item: LinkedArticle) -> dict[str, Any]:
         return {"id": item.id, "title": item.title, "source": item.source, "url": item.url,
                 "published": item.published, "lang": item.lang,
-                "page": base_url + quote(article_path(item.uid, item.url)),
+                "page": feed_url(base_url, article_path(item.uid, item.url)),
                 **({"score": item.score} if item.score is not None else {})}
     return {"id": story.id, "title": story.title, "first_seen": story.first_seen,
             "last_seen": story.last_seen, "copies": story.copies, "sources": story.sources,

@@ -6,9 +6,10 @@ transaction carries along (the search-index forms ``save_article`` hands over). 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -85,3 +86,15 @@ def storage_hint(exc: sqlite3.Error) -> str:
         return (" (is the disk full, or the archive folder read-only? Nothing was lost: the "
                 "transaction was rolled back; run the command again when there is space)")
     return ""
+
+
+IN_LIST_SIZE = 500  # values in one ``IN (…)``: well under SQLite's limit on parameters
+
+
+def in_chunks(values: Iterable[Any]) -> Iterator[tuple[list[Any], str]]:
+    """``values`` in lists short enough for one ``IN (…)``, each with its placeholders
+    (``?, ?, …``)."""
+    items = list(values)
+    for start in range(0, len(items), IN_LIST_SIZE):
+        chunk = items[start:start + IN_LIST_SIZE]
+        yield chunk, ", ".join("?" * len(chunk))

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from feedsvc.archive import Archive
+from feedsvc.archive import Archive, in_chunks
 from feedsvc.dates import format_date
 from feedsvc.models import FetchStatus, SourceConfig, SourceState
 from feedsvc.outlets import unique_slug
@@ -95,10 +95,9 @@ def _median(lengths: str | None) -> int | None:
 def seen_again(db: Archive, source_id: int, fingerprints: list[str], now: datetime) -> None:
     """Entries a feed listed again unchanged: only ``last_seen`` moves."""
     stamp = format_date(now)
-    for start in range(0, len(fingerprints), 500):
-        chunk = fingerprints[start:start + 500]
+    for chunk, marks in in_chunks(fingerprints):
         db.execute(f"UPDATE articles SET last_seen = ? WHERE source_id = ? AND raw_hash IN "
-                   f"({', '.join('?' for _ in chunk)})", [stamp, source_id, *chunk])
+                   f"({marks})", [stamp, source_id, *chunk])
 
 
 def _seen(db: Archive, source_id: int) -> frozenset[str]:

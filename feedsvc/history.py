@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import replace
-from functools import partial
 from html import escape
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from feedsvc import query
 from feedsvc.archive import Archive
 from feedsvc.atom import History, render_feed
 from feedsvc.jsonfeed import render_json_feed
-from feedsvc.mediapublish import kept_media, localize
+from feedsvc.mediapublish import with_copies
 from feedsvc.models import Change, FeedInfo, FeedPage, PublicConfig, StoredArticle
 from feedsvc.publish import STYLESHEET, feed_url, write_file
 from feedsvc.webpages import Slugs, page_of, pages_of, render_listing
@@ -126,10 +125,7 @@ def write_article_pages(public: PublicConfig, articles: list[StoredArticle],
                                     if a.revision > 1 or a.vanished_at])
     links = query.story_links(db, [a.id for a in articles])
     # a page shows the archived copy of an image whenever there is one
-    kept = kept_media(db, [a.id for a in articles])
-    articles = [replace(a, content_html=localize(
-        a.content_html, kept[a.id], partial(href, page_of(a))))
-        if a.id in kept else a for a in articles]
+    articles = with_copies(db, articles, lambda a, path: href(page_of(a), path))
     return [path if write_file(root / path, data) else None
             for path, data in pages_of(articles, slugs, public.title, public.base_url,
                                        changes, links)]
@@ -141,12 +137,7 @@ def with_media(db: Archive, public: PublicConfig,
     local``), by absolute address: a feed reader has no page to resolve a path against."""
     if public.media != "local":
         return articles
-    kept = kept_media(db, [a.id for a in articles])
-    if not kept:
-        return articles
-    return [replace(a, content_html=localize(
-        a.content_html, kept[a.id], lambda path: feed_url(public.base_url, path)))
-        if a.id in kept else a for a in articles]
+    return with_copies(db, articles, lambda _article, path: feed_url(public.base_url, path))
 
 
 def publish_changes(db: Archive, public: PublicConfig,

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from feedsvc.archive import Archive
+from feedsvc.archive import Archive, in_chunks
 from feedsvc.dates import format_date
 from feedsvc.errors import FetchError
 from feedsvc.fetch import Fetcher, http_status
@@ -85,9 +85,7 @@ def want_images(db: Archive, articles: Iterable[tuple[int, str, str]], per_artic
 def images_of(db: Archive, article_ids: list[int]) -> set[str]:
     """The image URLs these articles show."""
     found: set[str] = set()
-    for start in range(0, len(article_ids), 500):
-        chunk = article_ids[start:start + 500]
-        marks = ", ".join("?" for _ in chunk)
+    for chunk, marks in in_chunks(article_ids):
         found |= {r[0] for r in db.execute(
             f"SELECT url FROM article_media WHERE article_id IN ({marks})", chunk)}
     return found
@@ -117,10 +115,7 @@ def scan_new_articles(db: Archive, config: Config, limit: int = 500) -> int:
 def articles_showing(db: Archive, urls: Iterable[str]) -> list[int]:
     """The articles that show these images (their pages change when one is kept)."""
     found: set[int] = set()
-    urls = list(urls)
-    for start in range(0, len(urls), 500):
-        chunk = urls[start:start + 500]
-        marks = ", ".join("?" for _ in chunk)
+    for chunk, marks in in_chunks(urls):
         found |= {r[0] for r in db.execute(
             f"SELECT article_id FROM article_media WHERE url IN ({marks})", chunk)}
     return sorted(found)

@@ -13,14 +13,16 @@ import os
 import re
 import shutil
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from html import escape, unescape
 from pathlib import Path
 
-from feedsvc.archive import Archive
+from feedsvc.archive import Archive, in_chunks
 from feedsvc.errors import PublishError
 from feedsvc.mediarefs import SRCSET_CANDIDATE
 from feedsvc.mediastore import relative_path
+from feedsvc.models import StoredArticle
 
 MEDIA_DIR = "media"  # under public/, as under the archive folder
 _ATTRIBUTE = re.compile(r'(\s(?:src|poster|srcset)=)"([^"]*)"')
@@ -43,9 +45,7 @@ def kept_media(db: Archive, article_ids: Iterable[int]) -> dict[int, dict[str, K
     copy (its path under ``public/``, ``media/ab/cdef….png``, and its size)."""
     ids = sorted(set(article_ids))
     found: dict[int, dict[str, KeptImage]] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        marks = ", ".join("?" for _ in chunk)
+    for chunk, marks in in_chunks(ids):
         for article_id, url, digest, extension, width, height in db.execute(
                 f"SELECT am.article_id, m.url, m.digest, m.extension, m.width, m.height "
                 f"FROM article_media am JOIN media m ON m.url = am.url "
@@ -53,6 +53,17 @@ def kept_media(db: Archive, article_ids: Iterable[int]) -> dict[int, dict[str, K
             found.setdefault(article_id, {})[url] = KeptImage(
                 f"{MEDIA_DIR}/{relative_path(digest, extension)}", width, height)
     return found
+
+
+def with_copies(db: Archive, articles: list[StoredArticle],
+                address: Callable[[StoredArticle, str], str]) -> list[StoredArticle]:
+    """The articles with their kept images pointing at the archived copies, each at the
+    ``address`` (article, ``media/…`` path) gives: relative for a page, absolute for a
+    feed."""
+    kept = kept_media(db, [a.id for a in articles])
+    return [replace(a, content_html=localize(a.content_html, kept[a.id],
+                                             partial(address, a)))
+            if a.id in kept else a for a in articles]
 
 
 def all_kept_paths(db: Archive) -> list[str]:

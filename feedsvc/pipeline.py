@@ -31,7 +31,7 @@ from feedsvc import (
     stories,
     subscriptions,
 )
-from feedsvc.archive import Archive
+from feedsvc.archive import Archive, in_chunks
 from feedsvc.dates import format_date, utc_now
 from feedsvc.discover import Discovery, discover
 from feedsvc.errors import FeedsvcError
@@ -305,9 +305,7 @@ def backfill_media(config: Config, names: Iterable[str] = (), since: datetime | 
         report = MediaReport()
         shown: set[str] = set()  # the images of the chosen articles
         with db.transaction():
-            for start in range(0, len(keeping), 500):
-                chunk = keeping[start:start + 500]
-                marks = ", ".join("?" for _ in chunk)
+            for chunk, marks in in_chunks(keeping):
                 rows = db.execute(
                     f"SELECT id, content_html, first_seen FROM articles WHERE source IN "
                     f"({marks})" + (" AND published >= ?" if since else "") + " ORDER BY id",

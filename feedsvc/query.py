@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from feedsvc.archive import Archive
+from feedsvc.archive import Archive, in_chunks
 from feedsvc.errors import QueryError, StoreError
 from feedsvc.fts import parse_query
 from feedsvc.models import Change, FeedInfo, LinkedArticle, StoredArticle, StoryLinks
@@ -69,11 +69,9 @@ def changes_of(db: Archive, article_ids: Iterable[int]) -> dict[int, list[Change
     """Each article's changes, oldest first."""
     found: dict[int, list[Change]] = {}
     ids = sorted(set(article_ids))
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
+    for chunk, marks in in_chunks(ids):
         for row in _rows(db, "SELECT id, article_id, kind, at, revision, detail, diff_html "
-                             f"FROM changes WHERE article_id IN ({', '.join('?' * len(chunk))})"
-                             " ORDER BY id", list(chunk)):
+                             f"FROM changes WHERE article_id IN ({marks}) ORDER BY id", chunk):
             found.setdefault(row["article_id"], []).append(Change(**row))
     return found
 
@@ -208,9 +206,7 @@ def feeds_of_articles(db: Archive, article_ids: Iterable[int]) -> set[str]:
     """The paths of the feeds these articles appear in (always including ``all``)."""
     ids = sorted(set(article_ids))
     paths = {FeedInfo("all", "", "all", 0, None).path}
-    for start in range(0, len(ids), 500):  # stay under SQLite's parameter limit
-        chunk = ids[start:start + 500]
-        marks = ", ".join("?" for _ in chunk)
+    for chunk, marks in in_chunks(ids):
         for row in _rows(db, f"""
                 SELECT 'source' AS kind, s.slug FROM articles a
                 JOIN sources s ON s.id = a.source_id WHERE a.id IN ({marks})
@@ -404,9 +400,7 @@ def story_links(db: Archive, article_ids: Iterable[int]) -> dict[int, StoryLinks
     100,000 articles is written in one go)."""
     ids = sorted(set(article_ids))
     found: dict[int, StoryLinks] = {}
-    for start in range(0, len(ids), 500):
-        chunk: list[object] = list(ids[start:start + 500])
-        marks = ", ".join("?" for _ in chunk)
+    for chunk, marks in in_chunks(ids):
         rows = _rows(db, f"SELECT a.id, a.story_id, s.copies FROM articles a JOIN stories s "
                          f"ON s.id = a.story_id WHERE a.id IN ({marks})", chunk)
         story_of = {row["id"]: row["story_id"] for row in rows}
@@ -476,10 +470,9 @@ def list_stories(db: Archive, since: str | None = None, min_size: int = 1,
     result = []
     leads_wanted: list[object] = [r["article_id"] for r in rows]
     links = story_links(db, [r["article_id"] for r in rows]) if with_members else {}
-    leads = {r["id"]: _linked(r) for start in range(0, len(leads_wanted), 500)
-             for r in _rows(db, f"SELECT {_LINKED} FROM articles a WHERE a.id IN "
-                                f"({', '.join('?' for _ in leads_wanted[start:start + 500])})",
-                            leads_wanted[start:start + 500])} if with_members else {}
+    leads = {r["id"]: _linked(r) for chunk, marks in in_chunks(leads_wanted)
+             for r in _rows(db, f"SELECT {_LINKED} FROM articles a WHERE a.id IN ({marks})",
+                            chunk)} if with_members else {}
     for row in rows:
         found = links.get(row["article_id"])
         lead = [leads[row["article_id"]]] if row["article_id"] in leads else []
@@ -495,9 +488,7 @@ def articles_by_id(db: Archive, article_ids: Iterable[int]) -> list[StoredArticl
     """These articles (those that exist), in id order."""
     ids = sorted(set(article_ids))
     found: list[StoredArticle] = []
-    for start in range(0, len(ids), 500):
-        chunk: list[object] = list(ids[start:start + 500])
-        marks = ", ".join("?" for _ in chunk)
+    for chunk, marks in in_chunks(ids):
         found += [_article(row) for row in _rows(
             db, f"SELECT {_ARTICLE_COLUMNS} FROM articles a WHERE a.id IN ({marks}) "
                 "ORDER BY a.id", chunk)]
@@ -508,9 +499,7 @@ def stories_of(db: Archive, article_ids: Iterable[int]) -> set[int]:
     """The stories these articles belong to."""
     ids = sorted(set(article_ids))
     found: set[int] = set()
-    for start in range(0, len(ids), 500):
-        chunk: list[object] = list(ids[start:start + 500])
-        marks = ", ".join("?" for _ in chunk)
+    for chunk, marks in in_chunks(ids):
         found |= {row["story_id"] for row in _rows(
             db, f"SELECT story_id FROM articles WHERE id IN ({marks}) "
                 "AND story_id IS NOT NULL", chunk)}
@@ -523,9 +512,7 @@ def one_hit_per_story(db: Archive, hits: list[SearchHit], limit: int
     number of copies of each kept hit's story."""
     ids: list[object] = [h.article.id for h in hits]
     story_of: dict[int, tuple[int, int]] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        marks = ", ".join("?" for _ in chunk)
+    for chunk, marks in in_chunks(ids):
         for row in _rows(db, f"SELECT a.id, a.story_id, s.copies FROM articles a "
                              f"LEFT JOIN stories s ON s.id = a.story_id "
                              f"WHERE a.id IN ({marks})", chunk):

@@ -34,7 +34,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from feedsvc.archive import Archive
+from feedsvc.archive import Archive, in_chunks
 from feedsvc.dates import format_date, utc_now
 from feedsvc.entities import names
 from feedsvc.models import StoryConfig
@@ -312,11 +312,8 @@ def _link_coverage(db: Archive, article: _Article, story_id: int,
 
 def _name_counts(db: Archive, wanted: Iterable[str]) -> dict[str, int]:
     """How many indexed articles mention each of these names."""
-    wanted = list(wanted)
     counts: dict[str, int] = {}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start:start + 500]
-        marks = ", ".join("?" for _ in chunk)
+    for chunk, marks in in_chunks(wanted):
         counts.update(db.execute(f"SELECT name, articles FROM story_name_counts "
                                  f"WHERE name IN ({marks})", chunk).fetchall())
     return counts
@@ -355,9 +352,7 @@ def forget_articles(db: Archive, article_ids: Sequence[int]) -> None:
     """Take articles about to be deleted out of the story index, their names out of the
     name counts (which weigh the names for coverage); their stories are recounted by
     ``recount_stories`` once the rows are gone."""
-    for start in range(0, len(article_ids), 500):
-        chunk = list(article_ids[start:start + 500])
-        marks = ", ".join("?" for _ in chunk)
+    for chunk, marks in in_chunks(article_ids):
         lowered: Counter[str] = Counter()
         for (mentioned,) in db.execute(
                 f"SELECT names FROM story_index WHERE article_id IN ({marks})", chunk):
