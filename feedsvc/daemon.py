@@ -55,6 +55,7 @@ from feedsvc.refresh import refresh_source
 from feedsvc.schedule import Selection, is_due
 from feedsvc.searchweb import search_site
 from feedsvc.server import create_app
+from feedsvc.shingles import signature
 from feedsvc.workers import worker_count, worker_pool
 
 log = logging.getLogger("feedsvc.daemon")
@@ -186,9 +187,11 @@ class Daemon:
         server: _Server | None = None
         try:
             await self._load_sources()
+            # what placing articles in stories needs is loaded now, in the writer thread,
+            # not by the first incremental publish in the middle of a burst: the MinHash
+            # library (datasketch, with NumPy and SciPy) and the name dictionary (0.4 s)
+            await self._write(lambda _db: signature(()))
             if self.config.stories.coverage:
-                # the name dictionary (0.4 s) is read now, in the writer thread, not by the
-                # first incremental publish that places an article
                 await self._write(lambda _db: chinese_dictionary())
             async with Fetcher(self.config.fetch) as self.fetcher:
                 if sock is not None:
